@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Start-up path: enable Node's compile cache first, then load only the CLI shell; each
+// command imports what it needs when it runs.
+import module from 'node:module';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 17)) {
+  process.stderr.write(`tidemark: Node ${process.versions.node} is too old (MikroORM 7 needs >= 22.17); run it through npx or npm scripts, which use the project's Node 24\n`);
+  process.exit(1);
+}
+module.enableCompileCache?.();
+const { main } = await import('../dist/cli.mjs');
+process.exitCode = await main(process.argv.slice(2));

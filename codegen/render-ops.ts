@@ -1,0 +1,47 @@
+import type { CodeBlockWriter } from 'ts-morph';
+import type { Op, OpKind, OpOf } from '../src/diff/ops.ts';
+import { normalizeSpec } from '../src/schema/normalize.ts';
+import type { ColumnDef, ForeignKeyDef } from '../src/schema/types.ts';
+import { literal } from './literal.ts';
+
+const spec = (c: ColumnDef) => literal(normalizeSpec(c));
+
+const fkActions = (fk: ForeignKeyDef) => {
+  const actions = { onDelete: fk.onDelete, onUpdate: fk.onUpdate };
+  return fk.onDelete || fk.onUpdate ? `, ${literal(actions)}` : '';
+};
+
+type Renderer<K extends OpKind> = (w: CodeBlockWriter, op: OpOf<K>) => void;
+
+/** One writer per operation kind; a new kind does not compile until it is rendered here. */
+const renderers: { [K in OpKind]: Renderer<K> } = {
+  createTable: (w, { table }) => {
+    w.write(`this.createTable(${literal(table.name)}, (t) => `).inlineBlock(() => {
+      for (const c of table.columns) w.writeLine(`t.column(${literal(c.name)}, ${spec(c)});`);
+      for (const i of table.indexes) w.writeLine(`t.${i.unique ? 'unique' : 'index'}(${literal(i.name)}, ${literal(i.columns)});`);
+      for (const f of table.foreignKeys) {
+        w.writeLine(`t.foreignKey(${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`);
+      }
+    });
+    w.write(');').newLine();
+  },
+  dropTable: (w, op) => void w.writeLine(`this.dropTable(${literal(op.table)});`),
+  renameTable: (w, op) => void w.writeLine(`this.renameTable(${literal(op.from)}, ${literal(op.to)});`),
+  addColumn: (w, op) => void w.writeLine(`this.addColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
+  dropColumn: (w, op) => void w.writeLine(`this.dropColumn(${literal(op.table)}, ${literal(op.column)});`),
+  alterColumn: (w, op) => void w.writeLine(`this.alterColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
+  renameColumn: (w, op) => void w.writeLine(`this.renameColumn(${literal(op.table)}, ${literal(op.from)}, ${literal(op.to)});`),
+  createIndex: (w, { table, index }) =>
+    void w.writeLine(`this.createIndex(${literal(table)}, ${literal(index.name)}, ${literal(index.columns)}${index.unique ? ', { unique: true }' : ''});`),
+  dropIndex: (w, op) => void w.writeLine(`this.dropIndex(${literal(op.table)}, ${literal(op.index)});`),
+  addForeignKey: (w, { table, foreignKey: f }) =>
+    void w.writeLine(
+      `this.addForeignKey(${literal(table)}, ${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`,
+    ),
+  dropForeignKey: (w, op) => void w.writeLine(`this.dropForeignKey(${literal(op.table)}, ${literal(op.foreignKey)});`),
+  sql: (w, op) => void w.writeLine(`this.sql(${literal(op.sql)});`),
+};
+
+export function renderOps(w: CodeBlockWriter, ops: readonly Op[]): void {
+  for (const op of ops) (renderers[op.kind] as Renderer<OpKind>)(w, op);
+}

@@ -1,0 +1,28 @@
+import { Builtins, Cli } from 'clipanion';
+import { redact } from '../url.ts';
+import { GenMigrationCommand } from './gen-migration.ts';
+import { MigrateDownCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
+
+declare const TIDEMARK_VERSION: string;
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = new Cli({ binaryName: 'tidemark', binaryLabel: 'tidemark', binaryVersion: typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev' });
+  cli.register(GenMigrationCommand);
+  cli.register(MigrateUpCommand);
+  cli.register(MigrateDownCommand);
+  cli.register(MigrateStatusCommand);
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+  const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, colorDepth: 1 };
+  let command;
+  try {
+    command = cli.process(argv, context);
+  } catch (error) {
+    // clipanion's usage errors span many lines; say the one that matters and where to look.
+    const first = String((error as Error).message).split('\n')[0]!.replace(/^Unknown Syntax Error: /, '');
+    const cmd = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+    process.stderr.write(`tidemark: ${redact(first)} (see 'tidemark ${cmd ? `${cmd} ` : ''}--help')\n`);
+    return 2;
+  }
+  return cli.run(command, context);
+}

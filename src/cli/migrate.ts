@@ -1,0 +1,95 @@
+import { Command, Option } from 'clipanion';
+import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
+import { TidemarkCommand } from './base.ts';
+
+function where(status: MigrationStatus): string {
+  if (status.current.length === 0) return 'base (no migrations applied)';
+  const atHead = status.pending.length === 0;
+  return `${status.current.join(', ')}${atHead ? ' (head)' : ''}`;
+}
+
+function report(cmd: TidemarkCommand, result: MigrateResult, url: string): void {
+  const verb = result.direction === 'up' ? 'Applied' : 'Reverted';
+  if (result.ran.length === 0) {
+    cmd.out(result.direction === 'up' ? `Already up to date: ${url} is at ${where(result.status)}.` : `Nothing to revert: ${url} is at base.`);
+    return;
+  }
+  cmd.out(`${verb} ${result.ran.length} migration${result.ran.length === 1 ? '' : 's'} on ${url}:`);
+  for (const id of result.ran) cmd.out(`  ${id}`);
+  cmd.out(`Now at ${where(result.status)}.`);
+}
+
+async function displayUrl(cmd: TidemarkCommand): Promise<{ url: string }> {
+  const { resolveConfig } = await import('../config.ts');
+  const config = await resolveConfig(cmd.configInput());
+  return { url: config.url?.display ?? '(no database)' };
+}
+
+export class MigrateUpCommand extends TidemarkCommand {
+  static override paths = [['migrate', 'up']];
+  static override usage = Command.Usage({
+    description: 'Apply pending migrations, up to the head or to --to.',
+    examples: [
+      ['Apply everything pending', '$0 migrate up'],
+      ['Apply up to and including one migration', '$0 migrate up --to 20261124090000'],
+    ],
+  });
+  to = Option.String('--to', { description: 'Stop after this migration (id, or a unique prefix such as its stamp)' });
+
+  async run(): Promise<number> {
+    const { migrateUp } = await import('../api.ts');
+    const result = await migrateUp({ ...this.configInput(), to: this.to });
+    report(this, result, (await displayUrl(this)).url);
+    return 0;
+  }
+}
+
+export class MigrateDownCommand extends TidemarkCommand {
+  static override paths = [['migrate', 'down']];
+  static override usage = Command.Usage({
+    description: 'Revert applied migrations: one step by default.',
+    examples: [
+      ['Revert the newest migration', '$0 migrate down'],
+      ['Revert three', '$0 migrate down --step 3'],
+      ['Revert until a migration is the newest applied', '$0 migrate down --to 20261124090000'],
+      ['Revert everything', '$0 migrate down --to base'],
+    ],
+  });
+  to = Option.String('--to', { description: "Revert until this migration is the newest applied ('base' reverts all)" });
+  step = Option.String('--step', { description: 'How many migrations to revert (default 1)' });
+
+  async run(): Promise<number> {
+    const { migrateDown } = await import('../api.ts');
+    const step = this.step === undefined ? undefined : Number(this.step);
+    if (this.step !== undefined && (!Number.isInteger(step) || step! < 1)) {
+      this.context.stderr.write(`tidemark: --step ${this.step}: must be a whole number of at least 1\n`);
+      return 2;
+    }
+    const result = await migrateDown({ ...this.configInput(), to: this.to, step });
+    report(this, result, (await displayUrl(this)).url);
+    return 0;
+  }
+}
+
+export class MigrateStatusCommand extends TidemarkCommand {
+  static override paths = [['migrate', 'status']];
+  static override usage = Command.Usage({ description: 'Show the current revision, applied and pending migrations.' });
+  json = Option.Boolean('--json', false, { description: 'Print the status as JSON' });
+
+  async run(): Promise<number> {
+    const { migrationStatus } = await import('../api.ts');
+    const status = await migrationStatus(this.configInput());
+    const { url } = await displayUrl(this);
+    if (this.json) {
+      this.out(JSON.stringify({ database: url, ...status }, null, 2));
+      return 0;
+    }
+    this.out(`Database: ${url}`);
+    this.out(`Current:  ${where(status)}`);
+    this.out(`Applied (${status.applied.length}):`);
+    for (const a of status.applied) this.out(`  ${a.id}${a.executedAt ? `  ${a.executedAt}` : ''}${a.missingFile ? '  (file missing)' : ''}`);
+    this.out(`Pending (${status.pending.length}):${status.pending.length ? '' : ' none'}`);
+    for (const id of status.pending) this.out(`  ${id}`);
+    return 0;
+  }
+}

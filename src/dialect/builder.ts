@@ -1,0 +1,117 @@
+import {
+  DummyDriver,
+  Kysely,
+  MysqlAdapter,
+  MysqlIntrospector,
+  MysqlQueryCompiler,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  sql,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type ColumnDefinitionBuilder,
+  type CreateTableBuilder,
+  type Expression,
+  type OnModifyForeignAction,
+} from 'kysely';
+import type { ColumnDef, ForeignKeyDef, TableDef } from '../schema/types.ts';
+
+/**
+ * Kysely's schema builder, compile-only: it quotes identifiers and literals correctly for
+ * each dialect, and tidemark never writes a query string by concatenation where Kysely can
+ * build it. The DummyDriver means no connection is ever opened from here.
+ */
+export type Flavor = 'sqlite' | 'postgres' | 'mysql';
+
+export function schemaBuilder(flavor: Flavor) {
+  const dialects = {
+    sqlite: { adapter: SqliteAdapter, compiler: SqliteQueryCompiler, introspector: SqliteIntrospector },
+    postgres: { adapter: PostgresAdapter, compiler: PostgresQueryCompiler, introspector: PostgresIntrospector },
+    mysql: { adapter: MysqlAdapter, compiler: MysqlQueryCompiler, introspector: MysqlIntrospector },
+  } as const;
+  const d = dialects[flavor];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const db = new Kysely<any>({
+    dialect: {
+      createAdapter: () => new d.adapter(),
+      createDriver: () => new DummyDriver(),
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      createIntrospector: (k: Kysely<any>) => new d.introspector(k),
+      createQueryCompiler: () => new d.compiler(),
+    },
+  });
+  return db.schema;
+}
+
+export type SchemaModule = ReturnType<typeof schemaBuilder>;
+
+export const text = (q: { compile(): { sql: string } }) => q.compile().sql;
+
+export interface TypeMapper {
+  (column: ColumnDef): string;
+}
+
+/** Literal default → SQL literal; raw defaults go through untouched. */
+export function defaultExpression(column: ColumnDef, booleanAsInt: boolean): Expression<unknown> | undefined {
+  if (column.defaultRaw !== undefined) return sql.raw(column.defaultRaw);
+  const v = column.default;
+  if (v === undefined) return undefined;
+  if (typeof v === 'boolean') return booleanAsInt ? sql.lit(v ? 1 : 0) : sql.lit(v);
+  if (typeof v === 'number') return sql.lit(v);
+  return sql.lit(v);
+}
+
+export function enumCheck(column: ColumnDef): Expression<unknown> {
+  const items = (column.items ?? []).map((i) => sql.lit(i));
+  return sql`${sql.ref(column.name)} in (${sql.join(items)})`;
+}
+
+export function applyForeignKeyActions<T extends { onDelete(a: OnModifyForeignAction): T; onUpdate(a: OnModifyForeignAction): T }>(
+  b: T,
+  fk: ForeignKeyDef,
+): T {
+  let out = b;
+  if (fk.onDelete) out = out.onDelete(fk.onDelete);
+  if (fk.onUpdate) out = out.onUpdate(fk.onUpdate);
+  return out;
+}
+
+export interface ColumnOptions {
+  type: TypeMapper;
+  /** How a single-column autoincrement primary key is spelled. */
+  autoincrement: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
+  booleanAsInt: boolean;
+  /** Put the enum check on the column (SQLite, PostgreSQL) rather than rely on a native enum. */
+  enumCheck: boolean;
+}
+
+export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts: ColumnOptions) {
+  return (c: ColumnDefinitionBuilder) => {
+    let b = c;
+    if (inlinePrimary) b = b.primaryKey();
+    if (inlinePrimary && column.autoincrement) b = opts.autoincrement(b);
+    if (!column.nullable) b = b.notNull();
+    const d = defaultExpression(column, opts.booleanAsInt);
+    if (d) b = b.defaultTo(d);
+    if (column.type === 'enum' && opts.enumCheck && column.items?.length) b = b.check(enumCheck(column));
+    return b;
+  };
+}
+
+/** `create table` with columns, primary key, foreign keys; indexes are separate statements. */
+export function createTable(schema: SchemaModule, table: TableDef, opts: ColumnOptions, name = table.name) {
+  const pk = table.columns.filter((c) => c.primary);
+  const inline = pk.length === 1;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  let q: CreateTableBuilder<any, any> = schema.createTable(name);
+  for (const column of table.columns) {
+    q = q.addColumn(column.name, sql.raw(opts.type(column)), columnModifiers(column, inline && column.primary === true, opts));
+  }
+  if (pk.length > 1) q = q.addPrimaryKeyConstraint(`${table.name}_pkey`, pk.map((c) => c.name) as never);
+  for (const fk of table.foreignKeys) {
+    q = q.addForeignKeyConstraint(fk.name, fk.columns as never, fk.referencedTable, fk.referencedColumns, (cb) => applyForeignKeyActions(cb, fk));
+  }
+  return q;
+}

@@ -1,0 +1,13 @@
+import type { Op } from '../diff/ops.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
+
+export type DialectName = 'sqlite' | 'postgresql' | 'mysql' | 'mariadb';
+
+/** Everything the rest of tidemark asks of a database dialect. */
+export interface Dialect {
+  readonly name: DialectName;
+  /** DDL runs inside transactions and rolls back with them. */
+  readonly transactionalDdl: boolean;
+  /** The SQL statements for `op`, applied to a database whose schema is `before`. */
+  compile(op: Op, before: SchemaSnapshot): string[];
+}

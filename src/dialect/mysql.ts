@@ -1,0 +1,65 @@
+import { sql } from 'kysely';
+import type { Op } from '../diff/ops.ts';
+import { findTable } from '../schema/apply.ts';
+import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { applyForeignKeyActions, columnModifiers, createTable, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import type { Dialect, DialectName } from './dialect.ts';
+import { mysqlType } from './types.ts';
+
+const schema = schemaBuilder('mysql');
+const options: ColumnOptions = { type: mysqlType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: false };
+
+function createIndexes(table: TableDef): string[] {
+  return table.indexes.map((i) => {
+    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
+    if (i.unique) q = q.unique();
+    return text(q);
+  });
+}
+
+function mysqlDialect(name: DialectName): Dialect {
+  return {
+    name,
+    // Every DDL statement commits implicitly; the runner records progress instead.
+    transactionalDdl: false,
+    compile(op: Op, before: SchemaSnapshot): string[] {
+      switch (op.kind) {
+        case 'sql':
+          return [op.sql];
+        case 'createTable':
+          return [`${text(createTable(schema, op.table, options))} default character set utf8mb4 engine = InnoDB`, ...createIndexes(op.table)];
+        case 'dropTable':
+          return [text(schema.dropTable(op.table))];
+        case 'renameTable':
+          return [text(schema.alterTable(op.from).renameTo(op.to))];
+        case 'addColumn':
+          return [text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(mysqlType(op.column)), columnModifiers(op.column, false, options)))];
+        case 'dropColumn':
+          return [text(schema.alterTable(op.table).dropColumn(op.column))];
+        case 'alterColumn': {
+          const inline = op.column.primary && findTable(before, op.table)!.columns.filter((c) => c.primary).length === 1;
+          // MODIFY restates the whole column, so an omitted attribute is never silently dropped.
+          const c = { ...op.column, primary: false };
+          let q = text(schema.alterTable(op.table).modifyColumn(c.name, sql.raw(mysqlType(c)), columnModifiers(c, false, options)));
+          if (inline && op.column.autoincrement) q += ' auto_increment';
+          return [q];
+        }
+        case 'renameColumn':
+          return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
+        case 'createIndex':
+          return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
+        case 'dropIndex':
+          return [text(schema.dropIndex(op.index).on(op.table))];
+        case 'addForeignKey': {
+          const fk = op.foreignKey;
+          return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
+        }
+        case 'dropForeignKey':
+          return [`alter table \`${op.table.replace(/`/g, '``')}\` drop foreign key \`${op.foreignKey.replace(/`/g, '``')}\``];
+      }
+    },
+  };
+}
+
+export const mysql = mysqlDialect('mysql');
+export const mariadb = mysqlDialect('mariadb');

@@ -1,0 +1,83 @@
+import { sql } from 'kysely';
+import type { Op } from '../diff/ops.ts';
+import { findTable } from '../schema/apply.ts';
+import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { applyForeignKeyActions, columnModifiers, createTable, defaultExpression, enumCheck, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import type { Dialect } from './dialect.ts';
+import { postgresType } from './types.ts';
+
+const schema = schemaBuilder('postgres');
+const options: ColumnOptions = {
+  type: postgresType,
+  autoincrement: (c) => c.generatedByDefaultAsIdentity(),
+  booleanAsInt: false,
+  enumCheck: true,
+};
+
+function createIndexes(table: TableDef): string[] {
+  return table.indexes.map((i) => {
+    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
+    if (i.unique) q = q.unique();
+    return text(q);
+  });
+}
+
+function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
+  const out: string[] = [];
+  const alter = () => schema.alterTable(table);
+  if (postgresType(from) !== postgresType(to)) {
+    out.push(text(alter().alterColumn(to.name, (c) => c.setDataType(sql.raw(postgresType(to))))) + ` using "${to.name.replace(/"/g, '""')}"::${postgresType(to)}`);
+  }
+  const checkName = `${table}_${to.name}_check`;
+  if (from.type === 'enum' && (to.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
+    out.push(text(alter().dropConstraint(checkName).ifExists()));
+  }
+  if (to.type === 'enum' && (from.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
+    out.push(text(alter().addCheckConstraint(checkName, enumCheck(to))));
+  }
+  const d = defaultExpression(to, false);
+  if (JSON.stringify([from.default, from.defaultRaw]) !== JSON.stringify([to.default, to.defaultRaw])) {
+    out.push(text(d ? alter().alterColumn(to.name, (c) => c.setDefault(d)) : alter().alterColumn(to.name, (c) => c.dropDefault())));
+  }
+  if (Boolean(from.nullable) !== Boolean(to.nullable)) {
+    out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));
+  }
+  return out;
+}
+
+export const postgres: Dialect = {
+  name: 'postgresql',
+  transactionalDdl: true,
+  compile(op: Op, before: SchemaSnapshot): string[] {
+    switch (op.kind) {
+      case 'sql':
+        return [op.sql];
+      case 'createTable':
+        return [text(createTable(schema, op.table, options)), ...createIndexes(op.table)];
+      case 'dropTable':
+        return [text(schema.dropTable(op.table))];
+      case 'renameTable':
+        return [text(schema.alterTable(op.from).renameTo(op.to))];
+      case 'addColumn':
+        return [text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(postgresType(op.column)), columnModifiers(op.column, false, options)))];
+      case 'dropColumn':
+        return [text(schema.alterTable(op.table).dropColumn(op.column))];
+      case 'alterColumn': {
+        const from = findTable(before, op.table)!.columns.find((c) => c.name === op.column.name)!;
+        return alterColumn(op.table, from, op.column);
+      }
+      case 'renameColumn':
+        return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
+      case 'createIndex':
+        return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
+      case 'dropIndex':
+        return [text(schema.dropIndex(op.index))];
+      case 'addForeignKey': {
+        const fk = op.foreignKey;
+        return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
+      }
+      case 'dropForeignKey':
+        return [text(schema.alterTable(op.table).dropConstraint(op.foreignKey))];
+    }
+  },
+};

@@ -1,0 +1,103 @@
+import { sql } from 'kysely';
+import type { Op } from '../diff/ops.ts';
+import { applyOp, findTable } from '../schema/apply.ts';
+import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { columnModifiers, createTable, defaultExpression, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import type { Dialect } from './dialect.ts';
+import { sqliteType } from './types.ts';
+
+const schema = schemaBuilder('sqlite');
+const options: ColumnOptions = { type: sqliteType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: true };
+
+/** Prefix of the table a rebuild copies into; never a user table. */
+export const REBUILD_PREFIX = '__tidemark_new_';
+
+function createIndexes(table: TableDef): string[] {
+  return table.indexes.map((i) => {
+    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
+    if (i.unique) q = q.unique();
+    return text(q);
+  });
+}
+
+/**
+ * SQLite cannot alter a column or add/drop a foreign key in place. The documented procedure
+ * is to create the new table, copy the rows, drop the old one and rename. It is only safe
+ * with foreign keys off, which SQLite ignores inside a transaction: the runner turns them off
+ * before it begins and runs `pragma foreign_key_check` before it commits.
+ */
+function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => string | undefined): string[] {
+  const temp = `${REBUILD_PREFIX}${after.name}`;
+  const targets: string[] = [];
+  const sources: string[] = [];
+  for (const c of after.columns) {
+    const from = sourceOf(c);
+    if (from === undefined || !before.columns.some((b) => b.name === from)) continue;
+    targets.push(c.name);
+    const d = !c.nullable ? defaultExpression(c, true) : undefined;
+    // Rows that were NULL get the new default instead of failing the copy.
+    sources.push(d ? `coalesce(${ident(from)}, ${literal(c)})` : ident(from));
+  }
+  return [
+    text(createTable(schema, after, options, temp)),
+    `insert into ${ident(temp)} (${targets.map(ident).join(', ')}) select ${sources.join(', ')} from ${ident(before.name)}`,
+    `drop table ${ident(before.name)}`,
+    `alter table ${ident(temp)} rename to ${ident(after.name)}`,
+    ...createIndexes(after),
+  ];
+}
+
+function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function literal(c: ColumnDef): string {
+  if (c.defaultRaw !== undefined) return c.defaultRaw;
+  if (typeof c.default === 'boolean') return c.default ? '1' : '0';
+  if (typeof c.default === 'number') return String(c.default);
+  return `'${String(c.default).replace(/'/g, "''")}'`;
+}
+
+function needsRebuildForAdd(c: ColumnDef): boolean {
+  // ALTER TABLE ADD COLUMN refuses these (SQLite docs, "ALTER TABLE ADD COLUMN").
+  return Boolean(c.primary || (!c.nullable && c.default === undefined && c.defaultRaw === undefined) || (c.defaultRaw && /\(|current_/i.test(c.defaultRaw)));
+}
+
+export const sqlite: Dialect = {
+  name: 'sqlite',
+  transactionalDdl: true,
+  compile(op: Op, before: SchemaSnapshot): string[] {
+    const tableOf = (name: string) => findTable(before, name)!;
+    const sameColumns = (c: ColumnDef) => c.name;
+    const afterOf = (name: string) => findTable(applyOp(before, op), name)!;
+    switch (op.kind) {
+      case 'sql':
+        return [op.sql];
+      case 'createTable':
+        return [text(createTable(schema, op.table, options)), ...createIndexes(op.table)];
+      case 'dropTable':
+        return [text(schema.dropTable(op.table))];
+      case 'renameTable':
+        return [text(schema.alterTable(op.from).renameTo(op.to))];
+      case 'addColumn':
+        if (needsRebuildForAdd(op.column)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
+        return [text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(sqliteType(op.column)), columnModifiers(op.column, false, options)))];
+      case 'dropColumn': {
+        const t = tableOf(op.table);
+        const c = t.columns.find((x) => x.name === op.column);
+        if (c?.primary || c?.type === 'enum') return rebuild(t, afterOf(op.table), sameColumns);
+        return [text(schema.alterTable(op.table).dropColumn(op.column))];
+      }
+      case 'alterColumn':
+      case 'addForeignKey':
+      case 'dropForeignKey':
+        return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
+      case 'renameColumn':
+        return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
+      case 'createIndex':
+        return createIndexes({ ...tableOf(op.table), indexes: [op.index] });
+      case 'dropIndex':
+        return [text(schema.dropIndex(op.index))];
+    }
+  },
+};

@@ -1,0 +1,38 @@
+/**
+ * Errors a user can act on. Each carries the exit code the CLI turns it into; the message is
+ * one line that names the file, entity, migration or flag at fault.
+ */
+export class TidemarkError extends Error {
+  override name = 'TidemarkError';
+  readonly exitCode: number = 1;
+}
+
+/** The config file is missing, unreadable or invalid. */
+export class ConfigError extends TidemarkError {
+  override name = 'ConfigError';
+}
+
+/** An entity file failed to load or an entity cannot be mapped to a table. */
+export class EntityError extends TidemarkError {
+  override name = 'EntityError';
+}
+
+/** The migration history is inconsistent: duplicate ids, unknown parents, several heads, a bad file. */
+export class HistoryError extends TidemarkError {
+  override name = 'HistoryError';
+}
+
+/** The database cannot be reached or opened. */
+export class DatabaseError extends TidemarkError {
+  override name = 'DatabaseError';
+}
+
+/** A migration failed while running; the message names it. */
+export class MigrationFailedError extends TidemarkError {
+  override name = 'MigrationFailedError';
+}
+
+/** A `--to` / `--step` target that is not in the history, or not reachable from where the database is. */
+export class TargetError extends TidemarkError {
+  override name = 'TargetError';
+}

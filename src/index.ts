@@ -1,0 +1,8 @@
+export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
+export { generateMigration, migrateDown, migrateUp, migrationStatus } from './api.ts';
+export type { GenerateOptions, GenerateResult } from './commands/generate.ts';
+export type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
+export * from './errors.ts';
+export * from './runtime/index.ts';
+export type { Op } from './diff/ops.ts';
+export type { SchemaSnapshot, TableDef, ColumnDef, IndexDef, ForeignKeyDef } from './schema/types.ts';

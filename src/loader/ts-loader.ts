@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire, registerHooks } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * Loads the user's TypeScript (config, entities, migrations) with no build step.
+ *
+ * Files without decorators go to Node's own type stripping. Decorated files (entities)
+ * need a real transpiler: Node cannot parse decorators, and legacy decorators with
+ * inferred types need `emitDecoratorMetadata`, which esbuild does not emit. TypeScript
+ * does both, but costs ~0.1 s to load and ~2 ms a file, so its output is kept in one
+ * content-addressed pack file and TypeScript is loaded only on a miss.
+ *
+ * `tidemark` and `@mikro-orm/*` always resolve to tidemark's own copies: decorators must
+ * register into the same MikroORM that reads them.
+ */
+
+const CACHE_FORMAT = 'tidemark-transpile-esm-1';
+const SHARED = /^(tidemark(\/|$)|@mikro-orm\/|reflect-metadata$)/;
+const DECORATOR = /^\s*@[A-Za-z_$][\w$.]*\s*(\(|$)/m;
+
+const self = import.meta.url;
+let installed = false;
+let cacheFile: string | undefined;
+let entries: Record<string, string> = {};
+let used = new Set<string>();
+let dirty = false;
+
+function readCache(file: string) {
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    if (data?.format === CACHE_FORMAT && data.entries && typeof data.entries === 'object') entries = data.entries;
+  } catch {
+    entries = {};
+  }
+}
+
+/** Writes the transpile cache if this process added to it. Only entries used now or recently survive. */
+export function flushTranspileCache(): void {
+  if (!dirty || !cacheFile) return;
+  dirty = false;
+  const kept: Record<string, string> = {};
+  for (const k of used) kept[k] = entries[k]!;
+  // Keep older entries too (another entity set, another branch), up to a bound.
+  for (const k of Object.keys(entries)) {
+    if (Object.keys(kept).length >= 4000) break;
+    kept[k] ??= entries[k]!;
+  }
+  try {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ format: CACHE_FORMAT, entries: kept }));
+    renameSync(tmp, cacheFile);
+  } catch {
+    // A read-only checkout still works, just without the cache.
+  }
+}
+
+type Ts = typeof import('@ts-morph/common').ts;
+let tsModule: Ts | undefined;
+function typescript(): Ts {
+  // Loaded on a cache miss only: it is the single most expensive module we use.
+  tsModule ??= (createRequire(self)('@ts-morph/common') as typeof import('@ts-morph/common')).ts;
+  return tsModule;
+}
+
+function transpile(file: string, source: string): string {
+  const esDecorators = /from\s+['"]@mikro-orm\/decorators\/es['"]/.test(source);
+  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${esDecorators ? "es" : "legacy"}\0${source}`).digest('base64url');
+  used.add(key);
+  const hit = entries[key];
+  if (hit !== undefined) return hit;
+  const ts = typescript();
+  const out = ts.transpileModule(source, {
+    fileName: file,
+    reportDiagnostics: false,
+    compilerOptions: {
+      module: ts.ModuleKind.ESNext,
+      target: ts.ScriptTarget.ES2022,
+      verbatimModuleSyntax: false,
+      sourceMap: false,
+      inlineSourceMap: true,
+      inlineSources: false,
+      experimentalDecorators: !esDecorators,
+      emitDecoratorMetadata: !esDecorators,
+      useDefineForClassFields: esDecorators,
+    },
+  }).outputText;
+  entries[key] = out;
+  dirty = true;
+  return out;
+}
+
+function tsCandidate(specifier: string): string | undefined {
+  if (!/^\.{1,2}\//.test(specifier) && !specifier.startsWith('file:') && !specifier.startsWith('/')) return undefined;
+  if (/\.(m|c)?js$/.test(specifier)) return specifier.replace(/\.(m|c)?js$/, (_m, x) => `.${x ?? ''}ts`);
+  if (!/\.[a-z]+$/i.test(specifier)) return `${specifier}.ts`;
+  return undefined;
+}
+
+export interface LoaderOptions {
+  /** Directory of the transpile cache; none means no cache on disk. */
+  cacheDir?: string;
+}
+
+export function installTsLoader(options: LoaderOptions = {}): void {
+  if (installed) return;
+  installed = true;
+  // TypeScript's ES-decorator helpers need the symbol to exist before any class is defined.
+  (Symbol as { metadata?: symbol }).metadata ??= Symbol.for('Symbol.metadata');
+  if (options.cacheDir) {
+    cacheFile = join(options.cacheDir, 'transpile.json');
+    readCache(cacheFile);
+  }
+  process.once('exit', flushTranspileCache);
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (SHARED.test(specifier)) return nextResolve(specifier, { ...context, parentURL: self });
+      try {
+        return nextResolve(specifier, context);
+      } catch (error) {
+        const alt = tsCandidate(specifier);
+        if (!alt) throw error;
+        try {
+          return nextResolve(alt, context);
+        } catch {
+          throw error;
+        }
+      }
+    },
+    load(url, context, nextLoad) {
+      if (url.startsWith('file:') && /\.[mc]?ts$/.test(url) && !url.includes('/node_modules/')) {
+        const file = fileURLToPath(url);
+        const source = readFileSync(file, 'utf8');
+        if (DECORATOR.test(source)) {
+          return { format: 'module', source: transpile(file, source), shortCircuit: true };
+        }
+      }
+      return nextLoad(url, context);
+    },
+  });
+}
+
+/** Loads a user module (config, entity file, migration) and returns its exports. */
+export async function loadUserModule(file: string): Promise<Record<string, unknown>> {
+  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+}

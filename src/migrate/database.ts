@@ -1,0 +1,77 @@
+import type { MikroORM } from '@mikro-orm/core';
+import type { Migrator } from '@mikro-orm/migrations';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseError } from '../errors.ts';
+import { firstLine } from '../history/history.ts';
+import type { MigrationClass } from '../runtime/migration.ts';
+import type { DatabaseUrl } from '../url.ts';
+
+export interface Database {
+  orm: MikroORM;
+  migrator: Migrator;
+  /** Runs SQL outside any migration (pragmas, checks). */
+  execute(sql: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+const DRIVERS = {
+  sqlite: '@mikro-orm/sqlite',
+  postgresql: '@mikro-orm/postgresql',
+  mysql: '@mikro-orm/mysql',
+  mariadb: '@mikro-orm/mariadb',
+} as const;
+
+/**
+ * Opens the database through MikroORM with its migrator, fed the classes we loaded
+ * (in history order) instead of letting it glob and sort files by name. No entities are
+ * discovered and no schema snapshot is written: `migrate` only runs migrations.
+ */
+export async function openDatabase(url: DatabaseUrl, tableName: string, migrations: MigrationClass[]): Promise<Database> {
+  if (url.dialect === 'sqlite' && url.file !== ':memory:') {
+    const dir = dirname(url.file!);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+      throw new DatabaseError(`cannot open SQLite database ${url.display}: folder ${dir} does not exist`);
+    }
+    if (existsSync(url.file!) && statSync(url.file!).isDirectory()) {
+      throw new DatabaseError(`cannot open SQLite database ${url.display}: it is a directory`);
+    }
+  }
+  let driverModule: { MikroORM: new (o: object) => MikroORM };
+  try {
+    driverModule = await import(DRIVERS[url.dialect]);
+  } catch (error) {
+    throw new DatabaseError(`the ${url.dialect} driver (${DRIVERS[url.dialect]}) cannot be loaded: ${firstLine(error)}`);
+  }
+  const { Migrator } = await import('@mikro-orm/migrations');
+  const connection =
+    url.dialect === 'sqlite'
+      ? { dbName: url.file }
+      : { dbName: url.database, host: url.host, port: url.port, user: url.user, password: url.password, ...(url.schema ? { schema: url.schema } : {}) };
+  const orm = new driverModule.MikroORM({
+    ...connection,
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    allowGlobalContext: true,
+    debug: false,
+    migrations: {
+      tableName,
+      snapshot: false,
+      silent: true,
+      transactional: true,
+      allOrNothing: true,
+      disableForeignKeys: false,
+      migrationsList: migrations.map((m) => ({ name: m.id, class: m })),
+    },
+  });
+  const conn = (orm.em as unknown as { getConnection(): { execute(sql: string, params?: unknown[], method?: string): Promise<unknown> } }).getConnection();
+  const execute = async (sql: string) => (await conn.execute(sql, [], 'all')) as Record<string, unknown>[];
+  try {
+    await execute('select 1');
+  } catch (error) {
+    await orm.close(true).catch(() => undefined);
+    throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
+  }
+  return { orm, migrator: orm.migrator as Migrator, execute, close: () => orm.close(true) };
+}

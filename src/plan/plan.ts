@@ -1,0 +1,30 @@
+import type { Op } from '../diff/ops.ts';
+import { applyOp, findTable } from '../schema/apply.ts';
+import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
+import { invert } from './invert.ts';
+import { lint, type Warning } from './lint.ts';
+
+export interface MigrationPlan {
+  up: Op[];
+  /** Undoes `up`, newest change first; built by inverting each step on the schema it ran on. */
+  down: Op[];
+  warnings: Warning[];
+  /** The schema after `up`. */
+  after: SchemaSnapshot;
+}
+
+export function plan(prev: SchemaSnapshot, up: Op[]): MigrationPlan {
+  let schema = prev;
+  const downSteps: Op[][] = [];
+  const warnings: Warning[] = [];
+  for (const op of up) {
+    downSteps.push(invert(op, schema));
+    warnings.push(...lint(op, schema));
+    schema = applyOp(schema, op);
+  }
+  return { up, down: downSteps.reverse().flat(), warnings, after: schema };
+}
+
+export function columnOf(schema: SchemaSnapshot, table: string, column: string): ColumnDef | undefined {
+  return findTable(schema, table)?.columns.find((c) => c.name === column);
+}

@@ -1,0 +1,3 @@
+export { TidemarkMigration, type MigrationClass } from './migration.ts';
+export { TableBuilder } from './table-builder.ts';
+export type { ColumnSpec, ColumnType, DefaultValue, ReferentialAction } from '../schema/types.ts';

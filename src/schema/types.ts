@@ -1,0 +1,96 @@
+/**
+ * tidemark's own picture of a database schema: plain, dialect-neutral, JSON-safe data.
+ * Tables are sorted by name; columns keep their declared order (it is the order a
+ * `create table` shows them in); indexes and foreign keys are sorted by name.
+ */
+
+/** Logical column types; each dialect maps them to its own native type at run time. */
+export type ColumnType =
+  | 'string'
+  | 'text'
+  | 'integer'
+  | 'smallint'
+  | 'bigint'
+  | 'float'
+  | 'double'
+  | 'decimal'
+  | 'boolean'
+  | 'datetime'
+  | 'date'
+  | 'time'
+  | 'json'
+  | 'uuid'
+  | 'enum'
+  | 'blob';
+
+export const COLUMN_TYPES: readonly ColumnType[] = [
+  'string', 'text', 'integer', 'smallint', 'bigint', 'float', 'double', 'decimal',
+  'boolean', 'datetime', 'date', 'time', 'json', 'uuid', 'enum', 'blob',
+];
+
+/** A literal default value; `defaultRaw` carries an SQL expression instead. */
+export type DefaultValue = string | number | boolean;
+
+export type ReferentialAction = 'cascade' | 'set null' | 'restrict' | 'no action' | 'set default';
+
+/** What a migration file says about one column (everything but its name). */
+export interface ColumnSpec {
+  type: ColumnType;
+  nullable?: boolean;
+  /** Character length for `string`. */
+  length?: number;
+  /** Precision and scale for `decimal`. */
+  precision?: number;
+  scale?: number;
+  /** Allowed values for `enum`. */
+  items?: string[];
+  primary?: boolean;
+  autoincrement?: boolean;
+  default?: DefaultValue;
+  /** An SQL expression used verbatim as the default, e.g. `current_timestamp`. */
+  defaultRaw?: string;
+}
+
+export interface ColumnDef extends ColumnSpec {
+  name: string;
+}
+
+export interface IndexDef {
+  name: string;
+  columns: string[];
+  unique?: boolean;
+}
+
+export interface ForeignKeyDef {
+  name: string;
+  columns: string[];
+  referencedTable: string;
+  referencedColumns: string[];
+  onDelete?: ReferentialAction;
+  onUpdate?: ReferentialAction;
+}
+
+export interface TableDef {
+  name: string;
+  columns: ColumnDef[];
+  indexes: IndexDef[];
+  foreignKeys: ForeignKeyDef[];
+}
+
+export const SNAPSHOT_FORMAT = 1;
+
+export interface SchemaSnapshot {
+  /** Format version of this file; bumped when the shape changes. */
+  format: typeof SNAPSHOT_FORMAT;
+  /** The migration this snapshot is the schema after (null before the first one). */
+  head: string | null;
+  tables: TableDef[];
+}
+
+export function emptySchema(): SchemaSnapshot {
+  return { format: SNAPSHOT_FORMAT, head: null, tables: [] };
+}
+
+export function primaryKeyOf(table: TableDef): string[] {
+  return table.columns.filter((c) => c.primary).map((c) => c.name);
+}

@@ -1,0 +1,65 @@
+import { isAbsolute, resolve } from 'node:path';
+import type { DialectName } from './dialect/dialect.ts';
+import { ConfigError } from './errors.ts';
+
+export interface DatabaseUrl {
+  dialect: DialectName;
+  /** SQLite: absolute path or ':memory:'. */
+  file?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  password?: string;
+  database?: string;
+  /** PostgreSQL schema (`?schema=`). */
+  schema?: string;
+  /** The URL as given, with any password replaced by `****`: the only form ever printed. */
+  display: string;
+}
+
+const PROTOCOLS: Record<string, DialectName> = {
+  'postgres:': 'postgresql',
+  'postgresql:': 'postgresql',
+  'mysql:': 'mysql',
+  'mariadb:': 'mariadb',
+};
+
+/** Replaces the password of every URL in `text` with `****`. */
+export function redact(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1****@');
+}
+
+/**
+ * Parses `sqlite:./file.db`, `sqlite::memory:`, `postgres://user:pass@host:port/db?schema=s`,
+ * `mysql://…` and `mariadb://…`. A relative SQLite path is taken from `baseDir`.
+ */
+export function parseDatabaseUrl(url: string, baseDir: string, source: string): DatabaseUrl {
+  const display = redact(url);
+  if (url.startsWith('sqlite:')) {
+    let path = url.slice('sqlite:'.length);
+    if (path.startsWith('//')) path = path.slice(2);
+    if (!path) throw new ConfigError(`${source}: SQLite URL '${display}' names no file (use sqlite:./app.db or sqlite::memory:)`);
+    if (path === ':memory:') return { dialect: 'sqlite', file: ':memory:', display };
+    return { dialect: 'sqlite', file: isAbsolute(path) ? path : resolve(baseDir, path), display };
+  }
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ConfigError(`${source}: '${display}' is not a database URL (expected sqlite:./file.db, postgres://…, mysql://… or mariadb://…)`);
+  }
+  const dialect = PROTOCOLS[u.protocol];
+  if (!dialect) throw new ConfigError(`${source}: unsupported database URL scheme '${u.protocol}' (expected sqlite:, postgres://, mysql:// or mariadb://)`);
+  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  if (!database) throw new ConfigError(`${source}: '${display}' names no database`);
+  return {
+    dialect,
+    host: u.hostname || 'localhost',
+    port: u.port ? Number(u.port) : dialect === 'postgresql' ? 5432 : 3306,
+    user: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    database,
+    schema: u.searchParams.get('schema') ?? undefined,
+    display,
+  };
+}

@@ -1,0 +1,7 @@
+import { defineConfig } from 'tidemark';
+
+export default defineConfig({
+  entities: ['./entities/*.ts'],
+  migrations: './migrations',
+  url: 'sqlite:./webdemo.db',
+});
