@@ -21,7 +21,15 @@ export class GenMigrationCommand extends TidemarkCommand {
   async run(): Promise<number> {
     if (!this.check && !this.message?.trim()) throw new UsageError('gen-migration needs -m "<message>" (what the migration does)');
     const { generateMigration } = await import('../api.ts');
-    const result = await generateMigration({ ...this.configInput(), message: this.message ?? '', empty: this.empty, check: this.check });
+    // TIDEMARK_NOW pins the clock that stamps the id, for reproducible output (tests, docs).
+    const pinned = process.env.TIDEMARK_NOW ? new Date(process.env.TIDEMARK_NOW) : undefined;
+    const result = await generateMigration({
+      ...this.configInput(),
+      message: this.message ?? '',
+      empty: this.empty,
+      check: this.check,
+      now: pinned ? () => pinned : undefined,
+    });
     switch (result.kind) {
       case 'noChanges':
         this.out('No changes: the entities match the migration history.');

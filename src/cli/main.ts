@@ -19,7 +19,11 @@ export async function main(argv: string[]): Promise<number> {
     command = cli.process(argv, context);
   } catch (error) {
     // clipanion's usage errors span many lines; say the one that matters and where to look.
-    const first = String((error as Error).message).split('\n')[0]!.replace(/^Unknown Syntax Error: /, '');
+    const first = String((error as Error).message)
+      .split('\n')[0]!
+      .replace(/^Unknown Syntax Error: /, '')
+      .replace(/^Unsupported option name \("(.+)"\)\.$/, 'unknown option $1')
+      .replace(/\.$/, '');
     const cmd = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
     process.stderr.write(`tidemark: ${redact(first)} (see 'tidemark ${cmd ? `${cmd} ` : ''}--help')\n`);
     return 2;

@@ -1,0 +1,126 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = join(ROOT, 'bin', 'tidemark.mjs');
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A throw-away tidemark project on disk, driven through the real CLI in a child process. */
+export class TestProject {
+  readonly dir: string;
+
+  constructor(config = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: ['./entities/*.ts'],\n  migrations: './migrations',\n  url: 'sqlite:./app.db',\n});\n`) {
+    this.dir = mkdtempSync(join(tmpdir(), 'tidemark-e2e-'));
+    this.write('package.json', '{ "type": "module" }\n');
+    if (config) this.write('tidemark.config.ts', config);
+  }
+
+  write(path: string, text: string): this {
+    const file = join(this.dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    return this;
+  }
+
+  read(path: string): string {
+    return readFileSync(join(this.dir, path), 'utf8');
+  }
+
+  remove(path: string): this {
+    rmSync(join(this.dir, path), { force: true, recursive: true });
+    return this;
+  }
+
+  copyEntity(from: string, as = from.split('/').pop()!): this {
+    cpSync(join(ROOT, from), join(this.dir, 'entities', as));
+    return this;
+  }
+
+  run(args: string[], env: NodeJS.ProcessEnv = {}): Run {
+    const r = spawnSync(process.execPath, [BIN, ...args], {
+      cwd: this.dir,
+      encoding: 'utf8',
+      env: { ...process.env, DATABASE_URL: '', ...env },
+      timeout: 60_000,
+    });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Runs and fails the test with the output when the exit code is not 0. */
+  ok(args: string[], env: NodeJS.ProcessEnv = {}): string {
+    const r = this.run(args, env);
+    if (r.code !== 0) throw new Error(`tidemark ${args.join(' ')} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    return r.stdout;
+  }
+
+  migrations(): string[] {
+    try {
+      return readdirSync(join(this.dir, 'migrations')).filter((f) => f.endsWith('.ts')).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every file in the project except caches, with its contents: to prove a failed command wrote nothing. */
+  files(): Record<string, string> {
+    const out: Record<string, string> = {};
+    const walk = (rel: string) => {
+      for (const e of readdirSync(join(this.dir, rel), { withFileTypes: true })) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        if (p === 'node_modules') continue;
+        if (e.isDirectory()) walk(p);
+        else out[p] = readFileSync(join(this.dir, p)).toString('base64');
+      }
+    };
+    walk('');
+    return out;
+  }
+
+  db(file = 'app.db'): Database.Database {
+    return new Database(join(this.dir, file));
+  }
+
+  dispose(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The seed example's entities at each of its three versions. */
+export const USER_V1 = `import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+@Entity()
+export class User {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ unique: true })
+  email!: string;
+
+  @Property()
+  name!: string;
+}
+`;
+
+export const USER_V3 = readFileSync(join(ROOT, 'entities/User.ts'), 'utf8');
+export const PROJECT = readFileSync(join(ROOT, 'entities/Project.ts'), 'utf8');
+
+export function tables(db: Database.Database): string[] {
+  return (db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`).all() as { name: string }[]).map((r) => r.name);
+}
+
+export function columns(db: Database.Database, table: string): string[] {
+  return (db.prepare(`select name from pragma_table_info(?)`).all(table) as { name: string }[]).map((r) => r.name);
+}
+
+export function applied(db: Database.Database): string[] {
+  return (db.prepare('select name from tidemark_migrations order by id').all() as { name: string }[]).map((r) => r.name);
+}
