@@ -25,6 +25,10 @@ export async function main(argv: string[]): Promise<number> {
       .replace(/^Unsupported option name \("(.+)"\)\.$/, 'unknown option $1')
       .replace(/\.$/, '');
     const cmd = argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ');
+    if (first.startsWith('Command not found')) {
+      process.stderr.write(`tidemark: unknown command '${argv.join(' ')}' (see 'tidemark --help')\n`);
+      return 2;
+    }
     process.stderr.write(`tidemark: ${redact(first)} (see 'tidemark ${cmd ? `${cmd} ` : ''}--help')\n`);
     return 2;
   }
