@@ -131,14 +131,14 @@ export function installTsLoader(options: LoaderOptions = {}): void {
       }
     },
     load(url, context, nextLoad) {
-      if (url.startsWith('file:') && /\.[mc]?ts$/.test(url) && !url.includes('/node_modules/')) {
-        const file = fileURLToPath(url);
-        const source = readFileSync(file, 'utf8');
-        if (DECORATOR.test(source)) {
-          return { format: 'module', source: transpile(file, source), shortCircuit: true };
-        }
+      // Let the default loader (and any hook after ours) read the file first: only the
+      // transform is ours, so tools that observe loading still see every file.
+      const result = nextLoad(url, context);
+      if (url.startsWith('file:') && /\.[mc]?ts$/.test(url) && !url.includes('/node_modules/') && result.source != null) {
+        const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
+        if (DECORATOR.test(source)) return { format: 'module', source: transpile(fileURLToPath(url), source), shortCircuit: true };
       }
-      return nextLoad(url, context);
+      return result;
     },
   });
 }

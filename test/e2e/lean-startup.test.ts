@@ -1,0 +1,48 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT, ROOT, TestProject, USER_V3 } from './project.ts';
+
+/** `migrate` is the command that runs at every deploy: it must not load ts-morph, TypeScript or the differ. */
+describe('migrate start-up path', () => {
+  const p = new TestProject();
+  afterAll(() => p.dispose());
+
+  const loaded = (args: string[]) => {
+    const log = join(p.dir, 'loaded.txt');
+    const hook = `import { registerHooks } from 'node:module'; import { appendFileSync } from 'node:fs';
+      registerHooks({ load(url, ctx, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, ctx); } });`;
+    p.remove('loaded.txt');
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, join(ROOT, 'bin/tidemark.mjs'), ...args], {
+      cwd: p.dir,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return readFileSync(log, 'utf8').trim().split('\n');
+  };
+
+  it('migrate up and status load neither ts-morph, TypeScript, the entities nor the differ', () => {
+    p.write('entities/User.ts', USER_V3).write('entities/Project.ts', PROJECT);
+    p.ok(['gen-migration', '-m', 'init']);
+    for (const args of [['migrate', 'up'], ['migrate', 'status']]) {
+      const urls = loaded(args);
+      expect(urls.some((u) => u.includes('/migrations/'))).toBe(true);
+      expect(urls.filter((u) => /ts-morph|typescript|\/entities\//.test(u))).toEqual([]);
+      const ours = urls.filter((u) => u.startsWith('file:') && u.includes('/dist/'));
+      expect(ours.length).toBeGreaterThan(0);
+      for (const u of ours) {
+        const code = readFileSync(fileURLToPath(u), 'utf8');
+        expect(code, u).not.toMatch(/function diff\(|function snapshotFromEntities\(|function emitMigration\(/);
+      }
+    }
+  });
+
+  it('(control) gen-migration with something to emit does load them, so the check above can fail', () => {
+    p.write('entities/User.ts', USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  nickname?: string;'));
+    const urls = loaded(['gen-migration', '-m', 'nickname']);
+    expect(urls.some((u) => u.includes('ts-morph'))).toBe(true);
+    expect(urls.some((u) => u.includes('/entities/'))).toBe(true);
+  });
+});
