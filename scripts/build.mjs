@@ -1,12 +1,21 @@
 // Builds dist/ from src/ and codegen/ with esbuild: one ESM graph with shared chunks, so the
-// CLI and the migrations it loads (which import 'tidemark') share one runtime instance.
+// CLI, the library and the migrations it loads (which import 'tidemark') share one runtime.
+// MikroORM and Kysely are bundled in: as hundreds of small ES modules they cost ~0.1 s to
+// load on every command, as chunks a fraction of that (see shared/research/startup-floor.md).
+// Native drivers, ts-morph and TypeScript stay external.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
+  entryPoints: {
+    cli: 'src/cli/main.ts',
+    index: 'src/index.ts',
+    'vendor/core': 'src/vendor/core.ts',
+    'vendor/decorators-legacy': 'src/vendor/decorators-legacy.ts',
+    'vendor/decorators-es': 'src/vendor/decorators-es.ts',
+  },
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -14,9 +23,16 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node22',
-  packages: 'external',
+  external: [
+    'better-sqlite3', 'pg', 'pg-*', 'mysql2', 'mariadb', 'ts-morph', '@ts-morph/common', 'esbuild',
+    // optional peers MikroORM probes for; never used by tidemark
+    'tedious', 'libsql', '@libsql/*', 'oracledb', 'sqlite3', 'mongodb', 'knex', 'dataloader',
+    '@mikro-orm/reflection', '@mikro-orm/seeder', '@mikro-orm/entity-generator', '@mikro-orm/cli', '@mikro-orm/knex-compat',
+  ],
+  // CommonJS code inside the bundle (reflect-metadata, pg helpers) still calls require().
+  banner: { js: "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);" },
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  define: { TIDEMARK_VERSION: JSON.stringify(pkg.version) },
+  define: { TIDEMARK_VERSION: JSON.stringify(pkg.version), TIDEMARK_BUNDLED: 'true' },
   logLevel: 'warning',
 });

@@ -22,6 +22,21 @@ const DRIVERS = {
   mariadb: '@mikro-orm/mariadb',
 } as const;
 
+// Literal specifiers, one per dialect: the bundler then includes each driver as its own
+// chunk, loaded only for the dialect in use.
+async function importDriver(dialect: DatabaseUrl['dialect']): Promise<{ MikroORM: new (o: object) => MikroORM }> {
+  switch (dialect) {
+    case 'sqlite':
+      return (await import('@mikro-orm/sqlite')) as never;
+    case 'postgresql':
+      return (await import('@mikro-orm/postgresql')) as never;
+    case 'mysql':
+      return (await import('@mikro-orm/mysql')) as never;
+    case 'mariadb':
+      return (await import('@mikro-orm/mariadb')) as never;
+  }
+}
+
 /**
  * Opens the database through MikroORM with its migrator, fed the classes we loaded
  * (in history order) instead of letting it glob and sort files by name. No entities are
@@ -39,7 +54,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
   }
   let driverModule: { MikroORM: new (o: object) => MikroORM };
   try {
-    driverModule = await import(DRIVERS[url.dialect]);
+    driverModule = await importDriver(url.dialect);
   } catch (error) {
     throw new DatabaseError(`the ${url.dialect} driver (${DRIVERS[url.dialect]}) cannot be loaded: ${firstLine(error)}`);
   }

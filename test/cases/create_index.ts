@@ -8,7 +8,7 @@ export default {
   after: schema(
     {
       ...project,
-      indexes: [...project.indexes, { name: 'project_owner_id_created_at_index', columns: ['owner_id', 'created_at'] }],
+      indexes: [{ name: 'project_owner_id_created_at_index', columns: ['owner_id', 'created_at'] }, ...project.indexes],
     },
     user,
   ),
