@@ -154,7 +154,7 @@ function timeCell({ name, n, dir, argv, phase }) {
   let error;
   const prepArgv = phase && [NODE, join(BENCH, 'prep.mjs'), dir, phase, String(n ?? 0)];
   if (HYPERFINE) {
-    const json = join(RESULTS, 'raw', `${name}${n ? `.n${n}` : ''}.json`);
+    const json = join(RESULTS, 'raw', `${name.replace(/[^\w.-]+/g, '_')}${n ? `.n${n}` : ''}.json`);
     const hf = ['hyperfine', '-N', '--style', 'basic', '--runs', String(RUNS), '--warmup', String(WARMUP)];
     if (prepArgv) hf.push('--prepare', line(prepArgv));
     hf.push('--export-json', json, '--command-name', label, line(argv));
@@ -318,8 +318,16 @@ function runPeers() {
   return { ok: true, text: `Command: \`${cmd}\`\n\n${readFileSync(summary, 'utf8')}` };
 }
 
+// The other side of the repo may rebuild dist/ while we run: say so if it did.
+function distStamp() {
+  const files = [join(REPO, 'dist/cli.mjs'), join(REPO, 'dist/index.mjs')];
+  const chunks = join(REPO, 'dist/chunks');
+  return [...files, chunks].filter(existsSync).map((f) => `${f}@${statSync(f).mtimeMs}`).join(' ');
+}
+
 // ---------------------------------------------------------------- main
 mkdirSync(RESULTS, { recursive: true });
+const distAtStart = distStamp();
 let md = '';
 if (!args.has('--peers-only')) {
   if (!existsSync(join(REPO, 'dist/cli.mjs'))) die('dist/cli.mjs is missing: run `npm run build` first');
@@ -343,6 +351,11 @@ if (!args.has('--peers-only')) {
     }
   }
   md = report();
+  if (distStamp() !== distAtStart) {
+    const warn = 'WARNING: dist/ was rebuilt while the benchmark ran: the cells may mix two builds of tidemark.';
+    log(`bench: ${warn}`);
+    md = md.replace('\n\n', `\n\n**${warn}**\n\n`);
+  }
   writeFileSync(join(RESULTS, 'latest.md'), md);
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ machine: machine(), rows, failures }, null, 2)}\n`);
   process.stdout.write(`${md}\n`);

@@ -161,6 +161,39 @@ describe('ordering', () => {
     expect(problemsAlong(c.after, ops)).toEqual([]);
   });
 
+  // `a.code` is unique and referenced by `b`; both the column and `b` go in one migration.
+  const a = {
+    name: 'a',
+    columns: [{ name: 'id', type: 'integer', primary: true }],
+    indexes: [],
+    foreignKeys: [],
+  } satisfies DiffCase['after']['tables'][number];
+  const aWithCode = {
+    ...a,
+    columns: [...a.columns, { name: 'code', type: 'string', length: 20 }],
+    indexes: [{ name: 'a_code_unique', columns: ['code'], unique: true }],
+  } satisfies DiffCase['after']['tables'][number];
+  const b = {
+    name: 'b',
+    columns: [
+      { name: 'id', type: 'integer', primary: true },
+      { name: 'a_code', type: 'string', length: 20 },
+    ],
+    indexes: [],
+    foreignKeys: [{ name: 'b_a_code_foreign', columns: ['a_code'], referencedTable: 'a', referencedColumns: ['code'] }],
+  } satisfies DiffCase['after']['tables'][number];
+
+  test('a new table whose FK references a column added in the same diff is created after that column', () => {
+    const ops = diff(schema(a), schema(aWithCode, b));
+    expect(problemsAlong(schema(a), ops)).toEqual([]);
+  });
+
+  test('a table whose FK references a dropped column is dropped before that column (and its unique index)', () => {
+    const ops = diff(schema(aWithCode, b), schema(a));
+    expect(problemsAlong(schema(aWithCode, b), ops)).toEqual([]);
+    expect(ops.map(show).indexOf('dropTable b')).toBeLessThan(ops.map(show).indexOf('dropIndex a.a_code_unique'));
+  });
+
   test('a self-referencing FK stays in its createTable', () => {
     const node = {
       name: 'node',
