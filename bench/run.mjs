@@ -11,7 +11,7 @@
 //
 // See bench/README.md for the cells, their start states and the environment.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -241,7 +241,7 @@ function machine() {
   };
   const dist = join(REPO, 'dist/cli.mjs');
   return [
-    `date: ${new Date().toISOString().slice(0, 16)}Z`,
+    `started: ${new Date().toISOString().slice(0, 16)}Z`,
     `cpu: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}`,
     `node (timed commands): ${sh(NODE, ['--version'])} (${NODE})`,
     `timer: ${HYPERFINE ? `hyperfine ${sh('hyperfine', ['--version']).split(' ')[1]} -N` : 'node process.hrtime around spawnSync'}; runs ${RUNS} per cell after ${WARMUP} warm-up`,
@@ -254,7 +254,8 @@ function machine() {
 function report() {
   const out = [];
   out.push('# tidemark benchmark', '');
-  for (const l of machine()) out.push(`- ${l}`);
+  for (const l of MACHINE) out.push(`- ${l}`);
+  out.push(`- finished: ${new Date().toISOString().slice(0, 16)}Z`);
   out.push(
     '',
     'Whole processes, cwd = the project; `tidemark` = `node bin/tidemark.mjs` (no npx). Start states, restored before every run (warm-up included):',
@@ -320,14 +321,18 @@ function runPeers() {
 
 // The other side of the repo may rebuild dist/ while we run: say so if it did.
 function distStamp() {
-  const files = [join(REPO, 'dist/cli.mjs'), join(REPO, 'dist/index.mjs')];
-  const chunks = join(REPO, 'dist/chunks');
-  return [...files, chunks].filter(existsSync).map((f) => `${f}@${statSync(f).mtimeMs}`).join(' ');
+  const dist = join(REPO, 'dist');
+  if (!existsSync(dist)) return '';
+  return readdirSync(dist, { recursive: true })
+    .sort()
+    .map((f) => `${f}@${statSync(join(dist, f)).mtimeMs}`)
+    .join(' ');
 }
 
 // ---------------------------------------------------------------- main
 mkdirSync(RESULTS, { recursive: true });
 const distAtStart = distStamp();
+const MACHINE = machine(); // at the start: the build and commit that are measured
 let md = '';
 if (!args.has('--peers-only')) {
   if (!existsSync(join(REPO, 'dist/cli.mjs'))) die('dist/cli.mjs is missing: run `npm run build` first');
@@ -357,7 +362,7 @@ if (!args.has('--peers-only')) {
     md = md.replace('\n\n', `\n\n**${warn}**\n\n`);
   }
   writeFileSync(join(RESULTS, 'latest.md'), md);
-  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ machine: machine(), rows, failures }, null, 2)}\n`);
+  writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify({ machine: MACHINE, rows, failures }, null, 2)}\n`);
   process.stdout.write(`${md}\n`);
   log(`bench: written ${join(RESULTS, 'latest.md')}`);
 }

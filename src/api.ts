@@ -3,6 +3,7 @@
  * (file, inline object, `url`, `DATABASE_URL`) and loads the heavy parts only when called.
  */
 import { resolveConfig, type ConfigInput } from './config.ts';
+import type { SchemaSnapshot } from './schema/types.ts';
 import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 import type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
 
@@ -24,4 +25,20 @@ export async function migrateDown(options: ConfigInput & DownOptions = {}): Prom
 export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus> {
   const config = await resolveConfig(options);
   return (await import('./migrate/run.ts')).migrationStatus(config);
+}
+
+/** The history in order, with the schema after each migration recomputed from the files alone. */
+export async function replayHistory(options: ConfigInput = {}): Promise<{ order: string[]; heads: string[]; schemas: Record<string, SchemaSnapshot> }> {
+  const config = await resolveConfig(options);
+  const { installTsLoader } = await import('./loader/ts-loader.ts');
+  const { loadHistory, recordAll } = await import('./history/history.ts');
+  const { replay, schemaAt } = await import('./history/replay.ts');
+  installTsLoader({ cacheDir: config.cacheDir });
+  const history = await loadHistory(config.migrationsDir);
+  const states = replay(history, await recordAll(history));
+  return {
+    order: [...history.order],
+    heads: history.heads(),
+    schemas: Object.fromEntries(history.order.map((id) => [id, schemaAt(states, id)])),
+  };
 }

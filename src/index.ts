@@ -1,5 +1,5 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
-export { generateMigration, migrateDown, migrateUp, migrationStatus } from './api.ts';
+export { generateMigration, migrateDown, migrateUp, migrationStatus, replayHistory } from './api.ts';
 export type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 export type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
 export * from './errors.ts';

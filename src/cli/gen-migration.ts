@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
+import type { RenameHints } from '../diff/diff.ts';
 import { TidemarkError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 
@@ -17,6 +18,9 @@ export class GenMigrationCommand extends TidemarkCommand {
   message = Option.String('-m,--message', { description: 'What the migration does; also names the file' });
   empty = Option.Boolean('--empty', false, { description: 'Write a migration with empty up() and down()' });
   check = Option.Boolean('--check', false, { description: 'Write nothing; exit 1 when the entities differ from the history' });
+  rename = Option.Array('--rename', {
+    description: 'State a rename instead of a drop and an add: old_table=new_table, or table.old_column=new_column (repeatable)',
+  });
 
   async run(): Promise<number> {
     if (!this.check && !this.message?.trim()) throw new UsageError('gen-migration needs -m "<message>" (what the migration does)');
@@ -25,6 +29,7 @@ export class GenMigrationCommand extends TidemarkCommand {
     const pinned = process.env.TIDEMARK_NOW ? new Date(process.env.TIDEMARK_NOW) : undefined;
     const result = await generateMigration({
       ...this.configInput(),
+      renames: parseRenames(this.rename ?? []),
       message: this.message ?? '',
       empty: this.empty,
       check: this.check,
@@ -44,6 +49,17 @@ export class GenMigrationCommand extends TidemarkCommand {
         return 0;
     }
   }
+}
+
+function parseRenames(items: string[]): RenameHints {
+  const hints: Required<RenameHints> = { tables: {}, columns: {} };
+  for (const item of items) {
+    const m = /^([^=\s]+)=([^=.\s]+)$/.exec(item);
+    if (!m) throw new UsageError(`--rename ${item}: expected old_table=new_table or table.old_column=new_column`);
+    if (m[1]!.includes('.')) hints.columns[m[1]!] = m[2]!;
+    else hints.tables[m[1]!] = m[2]!;
+  }
+  return hints;
 }
 
 class UsageError extends TidemarkError {

@@ -11,7 +11,7 @@ export interface Database {
   orm: MikroORM;
   migrator: Migrator;
   /** Runs SQL outside any migration (pragmas, checks). */
-  execute(sql: string): Promise<Record<string, unknown>[]>;
+  execute(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -81,7 +81,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     },
   });
   const conn = (orm.em as unknown as { getConnection(): { execute(sql: string, params?: unknown[], method?: string): Promise<unknown> } }).getConnection();
-  const execute = async (sql: string) => (await conn.execute(sql, [], 'all')) as Record<string, unknown>[];
+  const execute = async (sql: string, params: unknown[] = []) => (await conn.execute(sql, params, 'all')) as Record<string, unknown>[];
   try {
     await execute('select 1');
   } catch (error) {

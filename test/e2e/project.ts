@@ -124,3 +124,12 @@ export function columns(db: Database.Database, table: string): string[] {
 export function applied(db: Database.Database): string[] {
   return (db.prepare('select name from tidemark_migrations order by id').all() as { name: string }[]).map((r) => r.name);
 }
+
+/** The history of `project` replayed by the built library in a child process (Node's own loader, as in production). */
+export function replayInChild(project: TestProject): { order: string[]; heads: string[]; schemas: Record<string, import('../../src/schema/types.ts').SchemaSnapshot> } {
+  const lib = join(ROOT, 'dist/index.mjs');
+  const code = `const t = await import(${JSON.stringify(lib)}); process.stdout.write(JSON.stringify(await t.replayHistory({ cwd: process.cwd() })));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: project.dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`replayHistory failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}

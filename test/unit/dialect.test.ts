@@ -1,0 +1,312 @@
+import { DatabaseSync } from 'node:sqlite';
+import { describe, expect, test } from 'vitest';
+import { cases, type DiffCase } from '../cases/index.ts';
+import { schema } from '../cases/types.ts';
+import { diff } from '../../src/diff/diff.ts';
+import type { Op } from '../../src/diff/ops.ts';
+import { dialectFor } from '../../src/dialect/index.ts';
+import { mysql } from '../../src/dialect/mysql.ts';
+import { postgres } from '../../src/dialect/postgres.ts';
+import { REBUILD_PREFIX, sqlite } from '../../src/dialect/sqlite.ts';
+import type { Dialect } from '../../src/dialect/dialect.ts';
+import { plan } from '../../src/plan/plan.ts';
+import { applyOp } from '../../src/schema/apply.ts';
+import type { SchemaSnapshot, TableDef } from '../../src/schema/types.ts';
+
+/** `user` and `order` are reserved words in SQL; `displayName` is mixed case, `Größe` is not ASCII. */
+const user: TableDef = {
+  name: 'user',
+  columns: [
+    { name: 'id', type: 'integer', primary: true, autoincrement: true },
+    { name: 'name', type: 'string', length: 255, nullable: true },
+  ],
+  indexes: [{ name: 'user_name_index', columns: ['name'] }],
+  foreignKeys: [],
+};
+
+const order: TableDef = {
+  name: 'order',
+  columns: [
+    { name: 'id', type: 'integer', primary: true, autoincrement: true },
+    { name: 'customer_id', type: 'integer' },
+    { name: 'status', type: 'enum', items: ['new', "it's paid"], default: 'new' },
+    { name: 'displayName', type: 'string', length: 100, nullable: true },
+    { name: 'Größe', type: 'decimal', precision: 8, scale: 2, default: 0 },
+    { name: 'paid', type: 'boolean', default: false },
+    { name: 'created_at', type: 'datetime', defaultRaw: 'current_timestamp' },
+  ],
+  indexes: [
+    { name: 'order_customer_id_index', columns: ['customer_id'] },
+    { name: 'order_displayName_unique', columns: ['displayName'], unique: true },
+  ],
+  foreignKeys: [
+    { name: 'order_customer_id_foreign', columns: ['customer_id'], referencedTable: 'user', referencedColumns: ['id'], onDelete: 'cascade' },
+  ],
+};
+
+const withUser = schema(user);
+const withBoth = schema(order, user);
+
+const createOrder: Op = { kind: 'createTable', table: order };
+const addColumns: Op[] = [
+  { kind: 'addColumn', table: 'user', column: { name: 'age', type: 'integer', nullable: true } },
+  { kind: 'addColumn', table: 'user', column: { name: 'Größe', type: 'string', length: 10, default: "it's M" } },
+];
+const alterName: Op = { kind: 'alterColumn', table: 'user', column: { name: 'name', type: 'string', length: 100, default: '' } };
+const dropFk: Op = { kind: 'dropForeignKey', table: 'order', foreignKey: 'order_customer_id_foreign' };
+
+function compileAll(d: Dialect, start: SchemaSnapshot, ops: Op[]): string[] {
+  const out: string[] = [];
+  let s = start;
+  for (const op of ops) {
+    out.push(...d.compile(op, s));
+    s = applyOp(s, op);
+  }
+  return out;
+}
+
+test('dialectFor', () => {
+  expect(dialectFor('sqlite')).toBe(sqlite);
+  expect(dialectFor('postgresql')).toBe(postgres);
+  expect(dialectFor('mysql')).toBe(mysql);
+  expect(dialectFor('mariadb').name).toBe('mariadb');
+  expect(dialectFor('mariadb').compile(createOrder, withUser)).toEqual(mysql.compile(createOrder, withUser));
+});
+
+describe('sqlite', () => {
+  test('create table with FK, enum, defaults, reserved and non-ASCII names', () => {
+    expect(sqlite.compile(createOrder, withUser)).toMatchInlineSnapshot(`
+      [
+        "create table "order" ("id" integer not null primary key autoincrement, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" text, "Größe" numeric(8, 2) default 0 not null, "paid" integer default 0 not null, "created_at" datetime default current_timestamp not null, constraint "order_customer_id_foreign" foreign key ("customer_id") references "user" ("id") on delete cascade)",
+        "create index "order_customer_id_index" on "order" ("customer_id")",
+        "create unique index "order_displayName_unique" on "order" ("displayName")",
+      ]
+    `);
+  });
+
+  test('add column', () => {
+    expect(compileAll(sqlite, withUser, addColumns)).toMatchInlineSnapshot(`
+      [
+        "alter table "user" add column "age" integer",
+        "alter table "user" add column "Größe" text default 'it''s M' not null",
+      ]
+    `);
+  });
+
+  test('alter column: rebuild (create __tidemark_new_x, insert … select, drop, rename, recreate indexes)', () => {
+    const sql = sqlite.compile(alterName, withUser);
+    expect(sql).toMatchInlineSnapshot(`
+      [
+        "create table "__tidemark_new_user" ("id" integer not null primary key autoincrement, "name" text default '' not null)",
+        "insert into "__tidemark_new_user" ("id", "name") select "id", coalesce("name", '') from "user"",
+        "drop table "user"",
+        "alter table "__tidemark_new_user" rename to "user"",
+        "create index "user_name_index" on "user" ("name")",
+      ]
+    `);
+    expect(sql[0]).toMatch(new RegExp(`^create table "${REBUILD_PREFIX}user"`));
+    expect(sql[1]).toMatch(/^insert into "__tidemark_new_user" \("id", "name"\) select "id", coalesce\("name", ''\) from "user"$/);
+    expect(sql.slice(2, 4)).toEqual(['drop table "user"', 'alter table "__tidemark_new_user" rename to "user"']);
+    expect(sql.slice(4)).toEqual(['create index "user_name_index" on "user" ("name")']);
+  });
+
+  test('add foreign key: rebuild', () => {
+    const before = schema({ ...order, foreignKeys: [] }, user);
+    const sql = sqlite.compile({ kind: 'addForeignKey', table: 'order', foreignKey: order.foreignKeys[0]! }, before);
+    expect(sql).toMatchInlineSnapshot(`
+      [
+        "create table "__tidemark_new_order" ("id" integer not null primary key autoincrement, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" text, "Größe" numeric(8, 2) default 0 not null, "paid" integer default 0 not null, "created_at" datetime default current_timestamp not null, constraint "order_customer_id_foreign" foreign key ("customer_id") references "user" ("id") on delete cascade)",
+        "insert into "__tidemark_new_order" ("id", "customer_id", "status", "displayName", "Größe", "paid", "created_at") select "id", "customer_id", coalesce("status", 'new'), "displayName", coalesce("Größe", 0), coalesce("paid", 0), coalesce("created_at", current_timestamp) from "order"",
+        "drop table "order"",
+        "alter table "__tidemark_new_order" rename to "order"",
+        "create index "order_customer_id_index" on "order" ("customer_id")",
+        "create unique index "order_displayName_unique" on "order" ("displayName")",
+      ]
+    `);
+    expect(sql[0]).toContain('references "user" ("id") on delete cascade');
+    expect(sql.slice(2, 4)).toEqual(['drop table "order"', 'alter table "__tidemark_new_order" rename to "order"']);
+    expect(sql.slice(4)).toHaveLength(order.indexes.length);
+  });
+
+  test('drop foreign key: rebuild', () => {
+    const sql = sqlite.compile(dropFk, withBoth);
+    expect(sql).toMatchInlineSnapshot(`
+      [
+        "create table "__tidemark_new_order" ("id" integer not null primary key autoincrement, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" text, "Größe" numeric(8, 2) default 0 not null, "paid" integer default 0 not null, "created_at" datetime default current_timestamp not null)",
+        "insert into "__tidemark_new_order" ("id", "customer_id", "status", "displayName", "Größe", "paid", "created_at") select "id", "customer_id", coalesce("status", 'new'), "displayName", coalesce("Größe", 0), coalesce("paid", 0), coalesce("created_at", current_timestamp) from "order"",
+        "drop table "order"",
+        "alter table "__tidemark_new_order" rename to "order"",
+        "create index "order_customer_id_index" on "order" ("customer_id")",
+        "create unique index "order_displayName_unique" on "order" ("displayName")",
+      ]
+    `);
+    expect(sql[0]).not.toContain('references');
+  });
+
+  test('drop column: in place, or a rebuild for an enum or primary key column', () => {
+    expect(sqlite.compile({ kind: 'dropColumn', table: 'order', column: 'displayName' }, schema({ ...order, indexes: [order.indexes[0]!] }, user))).toEqual([
+      'alter table "order" drop column "displayName"',
+    ]);
+    expect(sqlite.compile({ kind: 'dropColumn', table: 'order', column: 'status' }, withBoth)[0]).toMatch(/^create table "__tidemark_new_order"/);
+  });
+
+  test('add column: a rebuild when ALTER TABLE ADD COLUMN cannot do it', () => {
+    const add = (column: Op & { kind: 'addColumn' }) => sqlite.compile(column, withUser)[0];
+    expect(add({ kind: 'addColumn', table: 'user', column: { name: 'x', type: 'integer' } })).toMatch(/^create table "__tidemark_new_user"/);
+    expect(add({ kind: 'addColumn', table: 'user', column: { name: 'x', type: 'datetime', defaultRaw: 'current_timestamp' } })).toMatch(/^create table "__tidemark_new_user"/);
+    expect(add({ kind: 'addColumn', table: 'user', column: { name: 'x', type: 'integer', default: 0 } })).toBe(
+      'alter table "user" add column "x" integer default 0 not null',
+    );
+  });
+});
+
+describe('postgres', () => {
+  test('create table with FK, enum, defaults, reserved and non-ASCII names', () => {
+    expect(postgres.compile(createOrder, withUser)).toMatchInlineSnapshot(`
+      [
+        "create table "order" ("id" integer generated by default as identity not null primary key, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" varchar(100), "Größe" numeric(8, 2) default 0 not null, "paid" boolean default false not null, "created_at" timestamptz default current_timestamp not null, constraint "order_customer_id_foreign" foreign key ("customer_id") references "user" ("id") on delete cascade)",
+        "create index "order_customer_id_index" on "order" ("customer_id")",
+        "create unique index "order_displayName_unique" on "order" ("displayName")",
+      ]
+    `);
+  });
+
+  test('add column', () => {
+    expect(compileAll(postgres, withUser, addColumns)).toMatchInlineSnapshot(`
+      [
+        "alter table "user" add column "age" integer",
+        "alter table "user" add column "Größe" varchar(10) default 'it''s M' not null",
+      ]
+    `);
+  });
+
+  test('alter column', () => {
+    expect(postgres.compile(alterName, withUser)).toMatchInlineSnapshot(`
+      [
+        "alter table "user" alter column "name" type varchar(100) using "name"::varchar(100)",
+        "alter table "user" alter column "name" set default ''",
+        "alter table "user" alter column "name" set not null",
+      ]
+    `);
+  });
+
+  test('alter column: enum items change', () => {
+    const column = { ...order.columns[2]!, items: ['new', "it's paid", 'shipped'] };
+    expect(postgres.compile({ kind: 'alterColumn', table: 'order', column }, withBoth)).toMatchInlineSnapshot(`
+      [
+        "alter table "order" drop constraint if exists "order_status_check"",
+        "alter table "order" add constraint "order_status_check" check ("status" in ('new', 'it''s paid', 'shipped'))",
+      ]
+    `);
+  });
+
+  test('drop foreign key', () => {
+    expect(postgres.compile(dropFk, withBoth)).toMatchInlineSnapshot(`
+      [
+        "alter table "order" drop constraint "order_customer_id_foreign"",
+      ]
+    `);
+  });
+});
+
+describe('mysql', () => {
+  test('create table with FK, enum, defaults, reserved and non-ASCII names', () => {
+    expect(mysql.compile(createOrder, withUser)).toMatchInlineSnapshot(`
+      [
+        "create table \`order\` (\`id\` int not null primary key auto_increment, \`customer_id\` int not null, \`status\` enum('new', 'it''s paid') default 'new' not null, \`displayName\` varchar(100), \`Größe\` decimal(8, 2) default 0 not null, \`paid\` tinyint(1) default 0 not null, \`created_at\` datetime(3) default current_timestamp not null, constraint \`order_customer_id_foreign\` foreign key (\`customer_id\`) references \`user\` (\`id\`) on delete cascade) default character set utf8mb4 engine = InnoDB",
+        "create index \`order_customer_id_index\` on \`order\` (\`customer_id\`)",
+        "create unique index \`order_displayName_unique\` on \`order\` (\`displayName\`)",
+      ]
+    `);
+  });
+
+  test('add column', () => {
+    expect(compileAll(mysql, withUser, addColumns)).toMatchInlineSnapshot(`
+      [
+        "alter table \`user\` add column \`age\` int",
+        "alter table \`user\` add column \`Größe\` varchar(10) default 'it''s M' not null",
+      ]
+    `);
+  });
+
+  test('alter column', () => {
+    expect(mysql.compile(alterName, withUser)).toMatchInlineSnapshot(`
+      [
+        "alter table \`user\` modify column \`name\` varchar(100) default '' not null",
+      ]
+    `);
+  });
+
+  test('drop foreign key', () => {
+    expect(mysql.compile(dropFk, withBoth)).toMatchInlineSnapshot(`
+      [
+        "alter table \`order\` drop foreign key \`order_customer_id_foreign\`",
+      ]
+    `);
+  });
+});
+
+describe('mysql: current_timestamp on datetime(3)', () => {
+  // MySQL maps `datetime` to datetime(3); its manual ("Automatic Initialization and Updating
+  // for TIMESTAMP and DATETIME"): "If a TIMESTAMP or DATETIME column definition includes an
+  // explicit fractional seconds precision value anywhere, the same value must be used
+  // throughout the column definition" — `datetime(3) default current_timestamp` is rejected
+  // with ER_INVALID_DEFAULT (1067); `current_timestamp(3)` is needed.
+  test('the default has the precision of the column', () => {
+    const [sql] = mysql.compile(createOrder, withUser);
+    expect(sql).toContain('`created_at` datetime(3)');
+    expect(sql).not.toMatch(/datetime\(3\) default current_timestamp(?!\(3\))/);
+  });
+});
+
+describe('composite primary key', () => {
+  const pivot = cases.find((c) => c.name === 'many_to_many_pivot')!;
+  const op = diff(pivot.before, pivot.after)[0]!;
+  test.each([sqlite, postgres, mysql])('$name', (d) => {
+    expect(d.compile(op, pivot.before)[0]).toMatch(/constraint [`"]project_members_pkey[`"] primary key \([`"]project_id[`"], [`"]user_id[`"]\)/);
+  });
+});
+
+/**
+ * Every case, compiled for SQLite and run on a real in-memory database (node:sqlite): up, then
+ * down. Foreign keys are off during the DDL as the runner does, then checked.
+ */
+describe.each(cases.map((c) => [c.name, c] as [string, DiffCase]))('sqlite runs %s', (_name, c) => {
+  const tablesOf = (db: DatabaseSync) =>
+    (db.prepare(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`).all() as { name: string }[]).map((r) => r.name);
+  const columnsOf = (db: DatabaseSync, table: string) =>
+    (db.prepare(`select name from pragma_table_info(?) order by cid`).all(table) as { name: string }[]).map((r) => r.name);
+  const indexesOf = (db: DatabaseSync, table: string) =>
+    (db.prepare(`select name from pragma_index_list(?) where origin = 'c' order by name`).all(table) as { name: string }[]).map((r) => r.name);
+  const fksOf = (db: DatabaseSync, table: string) =>
+    (db.prepare(`select "table" as target, "from" as col, "to" as ref from pragma_foreign_key_list(?) order by id, seq`).all(table) as object[]).map((r) => ({ ...r }));
+
+  const expectDatabaseIs = (db: DatabaseSync, s: SchemaSnapshot) => {
+    expect(tablesOf(db)).toEqual(s.tables.map((t) => t.name));
+    for (const t of s.tables) {
+      expect(columnsOf(db, t.name)).toEqual(t.columns.map((col) => col.name));
+      expect(indexesOf(db, t.name)).toEqual(t.indexes.map((i) => i.name).sort());
+      expect(fksOf(db, t.name).length).toBe(t.foreignKeys.reduce((n, f) => n + f.columns.length, 0));
+    }
+    expect(db.prepare('pragma foreign_key_check').all()).toEqual([]);
+  };
+
+  test('up then down', () => {
+    const db = new DatabaseSync(':memory:');
+    try {
+      db.exec('pragma foreign_keys = off');
+      const run = (start: SchemaSnapshot, ops: Op[]) => {
+        for (const statement of compileAll(sqlite, start, ops)) db.exec(statement);
+      };
+      run(schema(), diff(schema(), c.before));
+      expectDatabaseIs(db, c.before);
+      const p = plan(c.before, diff(c.before, c.after, c.renames));
+      run(c.before, p.up);
+      expectDatabaseIs(db, p.after);
+      run(p.after, p.down);
+      expectDatabaseIs(db, c.before);
+    } finally {
+      db.close();
+    }
+  });
+});
