@@ -12,7 +12,7 @@
 // See bench/README.md for the cells, their start states and the environment.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkResult, prepare, saveCaches, verifyArmed } from './prep.mjs';
@@ -242,7 +242,7 @@ function machine() {
   const dist = join(REPO, 'dist/cli.mjs');
   return [
     `started: ${new Date().toISOString().slice(0, 16)}Z`,
-    `cpu: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}`,
+    `cpu: ${cpus().length} cores, ${cpus()[0]?.model ?? '?'}; load average at start ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     `node (timed commands): ${sh(NODE, ['--version'])} (${NODE})`,
     `timer: ${HYPERFINE ? `hyperfine ${sh('hyperfine', ['--version']).split(' ')[1]} -N` : 'node process.hrtime around spawnSync'}; runs ${RUNS} per cell after ${WARMUP} warm-up`,
     `sqlite3 CLI: ${SQLITE3 ? sh('sqlite3', ['--version']).split(' ')[0] : 'absent'}`,
@@ -255,7 +255,7 @@ function report() {
   const out = [];
   out.push('# tidemark benchmark', '');
   for (const l of MACHINE) out.push(`- ${l}`);
-  out.push(`- finished: ${new Date().toISOString().slice(0, 16)}Z`);
+  out.push(`- finished: ${new Date().toISOString().slice(0, 16)}Z; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the machine inflate medians; min is the steadier figure)`);
   out.push(
     '',
     'Whole processes, cwd = the project; `tidemark` = `node bin/tidemark.mjs` (no npx). Start states, restored before every run (warm-up included):',

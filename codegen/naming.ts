@@ -31,5 +31,7 @@ export function className(slug: string): string {
     .filter(Boolean)
     .map((w) => w[0]!.toUpperCase() + w.slice(1))
     .join('');
-  return /^[A-Za-z]/.test(name) ? name : `M${name}`;
+  const safe = /^[A-Za-z]/.test(name) ? name : `M${name}`;
+  // The generated file imports TidemarkMigration; a class of the same name would shadow it.
+  return safe === 'TidemarkMigration' ? `${safe}Step` : safe;
 }

@@ -12,6 +12,7 @@ await build({
   entryPoints: {
     cli: 'src/cli/main.ts',
     index: 'src/index.ts',
+    runtime: 'src/runtime/index.ts',
     'vendor/core': 'src/vendor/core.ts',
     'vendor/decorators-legacy': 'src/vendor/decorators-legacy.ts',
     'vendor/decorators-es': 'src/vendor/decorators-es.ts',

@@ -22,6 +22,12 @@ export async function migrateDown(options: ConfigInput & DownOptions = {}): Prom
   return (await import('./migrate/run.ts')).migrateDown(config, options);
 }
 
+/** Marks a failed migration as applied or rolled back after a person repaired the schema. */
+export async function resolveMigration(options: ConfigInput & { id: string; outcome: 'applied' | 'rolled-back' }): Promise<MigrationStatus> {
+  const config = await resolveConfig(options);
+  return (await import('./migrate/run.ts')).resolveFailed(config, options.id, options.outcome);
+}
+
 export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus> {
   const config = await resolveConfig(options);
   return (await import('./migrate/run.ts')).migrationStatus(config);

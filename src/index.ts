@@ -1,7 +1,7 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
-export { generateMigration, migrateDown, migrateUp, migrationStatus, replayHistory } from './api.ts';
+export { generateMigration, migrateDown, migrateUp, migrationStatus, replayHistory, resolveMigration } from './api.ts';
 export type { GenerateOptions, GenerateResult } from './commands/generate.ts';
-export type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
+export type { DownOptions, FailedRun, MigrateResult, MigrationStatus, TransactionMode, UpOptions } from './migrate/run.ts';
 export * from './errors.ts';
 export * from './runtime/index.ts';
 export type { Op } from './diff/ops.ts';

@@ -24,9 +24,28 @@ const PROTOCOLS: Record<string, DialectName> = {
   'mariadb:': 'mariadb',
 };
 
-/** Replaces the password of every URL in `text` with `****`. */
+/**
+ * Replaces the password of every URL in `text` with `****`. The password ends at the last
+ * `@` of the URL, as URL parsers read it, so an unencoded `@` in a password does not leak.
+ */
 export function redact(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1****@');
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(\S+)/gi, (whole, scheme: string, rest: string) => {
+    const at = rest.lastIndexOf('@');
+    if (at < 0) return whole;
+    const userinfo = rest.slice(0, at);
+    const colon = userinfo.indexOf(':');
+    if (colon < 0) return whole;
+    return `${scheme}${userinfo.slice(0, colon)}:****${rest.slice(at)}`;
+  });
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    // A raw `%` not followed by two hex digits: take it literally.
+    return part;
+  }
 }
 
 /**
@@ -50,14 +69,14 @@ export function parseDatabaseUrl(url: string, baseDir: string, source: string): 
   }
   const dialect = PROTOCOLS[u.protocol];
   if (!dialect) throw new ConfigError(`${source}: unsupported database URL scheme '${u.protocol}' (expected sqlite:, postgres://, mysql:// or mariadb://)`);
-  const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+  const database = decode(u.pathname.replace(/^\//, ''));
   if (!database) throw new ConfigError(`${source}: '${display}' names no database`);
   return {
     dialect,
     host: u.hostname || 'localhost',
     port: u.port ? Number(u.port) : dialect === 'postgresql' ? 5432 : 3306,
-    user: u.username ? decodeURIComponent(u.username) : undefined,
-    password: u.password ? decodeURIComponent(u.password) : undefined,
+    user: u.username ? decode(u.username) : undefined,
+    password: u.password ? decode(u.password) : undefined,
     database,
     schema: u.searchParams.get('schema') ?? undefined,
     display,

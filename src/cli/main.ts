@@ -1,7 +1,7 @@
 import { Builtins, Cli } from 'clipanion';
 import { redact } from '../url.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
-import { MigrateDownCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
+import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
 
 declare const TIDEMARK_VERSION: string;
 
@@ -11,6 +11,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(MigrateUpCommand);
   cli.register(MigrateDownCommand);
   cli.register(MigrateStatusCommand);
+  cli.register(MigrateResolveCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, colorDepth: 1 };

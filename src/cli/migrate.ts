@@ -1,6 +1,16 @@
 import { Command, Option } from 'clipanion';
 import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
+import { TidemarkError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+
+function transactionMode(value: string | undefined): 'all' | 'each' | undefined {
+  if (value === undefined || value === 'all' || value === 'each') return value;
+  throw new UsageError(`--transaction ${value}: expected 'all' or 'each'`);
+}
+
+export class UsageError extends TidemarkError {
+  override readonly exitCode = 2;
+}
 
 function where(status: MigrationStatus): string {
   if (status.current.length === 0) return 'base (no migrations applied)';
@@ -35,10 +45,11 @@ export class MigrateUpCommand extends TidemarkCommand {
     ],
   });
   to = Option.String('--to', { description: 'Stop after this migration (id, or a unique prefix such as its stamp)' });
+  transaction = Option.String('--transaction', { description: "'all' (default): the batch commits or rolls back as one; 'each': every migration commits on its own" });
 
   async run(): Promise<number> {
     const { migrateUp } = await import('../api.ts');
-    const result = await migrateUp({ ...this.configInput(), to: this.to });
+    const result = await migrateUp({ ...this.configInput(), to: this.to, transaction: transactionMode(this.transaction) });
     report(this, result, (await displayUrl(this)).url);
     return 0;
   }
@@ -57,6 +68,7 @@ export class MigrateDownCommand extends TidemarkCommand {
   });
   to = Option.String('--to', { description: "Revert until this migration is the newest applied ('base' reverts all)" });
   step = Option.String('--step', { description: 'How many migrations to revert (default 1)' });
+  transaction = Option.String('--transaction', { description: "'all' (default) or 'each', as for migrate up" });
 
   async run(): Promise<number> {
     const { migrateDown } = await import('../api.ts');
@@ -65,7 +77,7 @@ export class MigrateDownCommand extends TidemarkCommand {
       this.context.stderr.write(`tidemark: --step ${this.step}: must be a whole number of at least 1\n`);
       return 2;
     }
-    const result = await migrateDown({ ...this.configInput(), to: this.to, step });
+    const result = await migrateDown({ ...this.configInput(), to: this.to, step, transaction: transactionMode(this.transaction) });
     report(this, result, (await displayUrl(this)).url);
     return 0;
   }
@@ -90,6 +102,36 @@ export class MigrateStatusCommand extends TidemarkCommand {
     for (const a of status.applied) this.out(`  ${a.id}${a.executedAt ? `  ${a.executedAt}` : ''}${a.missingFile ? '  (file missing)' : ''}`);
     this.out(`Pending (${status.pending.length}):${status.pending.length ? '' : ' none'}`);
     for (const id of status.pending) this.out(`  ${id}`);
+    if (status.failed.length) {
+      this.out(`Failed (${status.failed.length}): blocks migrate until resolved`);
+      for (const f of status.failed) {
+        const progress = f.statementsTotal !== undefined ? `, ${f.statementsDone ?? 0} of ${f.statementsTotal} statements ran` : '';
+        this.out(`  ${f.id}  ${f.status === 'running' ? 'interrupted' : 'failed'}${progress}${f.error ? `: ${f.error}` : ''}`);
+      }
+    }
+    return 0;
+  }
+}
+
+export class MigrateResolveCommand extends TidemarkCommand {
+  static override paths = [['migrate', 'resolve']];
+  static override usage = Command.Usage({
+    description: 'After repairing a failed migration by hand, record it as applied or as rolled back.',
+    details: 'On MySQL/MariaDB a failed migration may have run part of its statements; every later run is refused until this is said.',
+    examples: [
+      ['The schema now has everything the migration makes', '$0 migrate resolve 20261124090000_add_user_age --applied'],
+      ['The schema is back to before the migration', '$0 migrate resolve 20261124090000_add_user_age --rolled-back'],
+    ],
+  });
+  id = Option.String({ name: 'id' });
+  applied = Option.Boolean('--applied', false, { description: 'Record the migration as applied' });
+  rolledBack = Option.Boolean('--rolled-back', false, { description: 'Forget the migration, so that up runs it again' });
+
+  async run(): Promise<number> {
+    if (this.applied === this.rolledBack) throw new UsageError('migrate resolve needs exactly one of --applied or --rolled-back');
+    const { resolveMigration } = await import('../api.ts');
+    await resolveMigration({ ...this.configInput(), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
+    this.out(`Recorded ${this.id} as ${this.applied ? 'applied' : 'rolled back'}.`);
     return 0;
   }
 }

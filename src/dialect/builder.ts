@@ -85,6 +85,8 @@ export interface ColumnOptions {
   booleanAsInt: boolean;
   /** Put the enum check on the column (SQLite, PostgreSQL) rather than rely on a native enum. */
   enumCheck: boolean;
+  /** Rewrites a raw default for this dialect (e.g. MySQL's timestamp precision). */
+  rawDefault?: (raw: string, column: ColumnDef) => string;
 }
 
 export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts: ColumnOptions) {
@@ -93,7 +95,7 @@ export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts:
     if (inlinePrimary) b = b.primaryKey();
     if (inlinePrimary && column.autoincrement) b = opts.autoincrement(b);
     if (!column.nullable) b = b.notNull();
-    const d = defaultExpression(column, opts.booleanAsInt);
+    const d = defaultExpression(opts.rawDefault && column.defaultRaw !== undefined ? { ...column, defaultRaw: opts.rawDefault(column.defaultRaw, column) } : column, opts.booleanAsInt);
     if (d) b = b.defaultTo(d);
     if (column.type === 'enum' && opts.enumCheck && column.items?.length) b = b.check(enumCheck(column));
     return b;

@@ -7,7 +7,14 @@ import type { Dialect, DialectName } from './dialect.ts';
 import { mysqlType } from './types.ts';
 
 const schema = schemaBuilder('mysql');
-const options: ColumnOptions = { type: mysqlType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: false };
+const options: ColumnOptions = {
+  type: mysqlType,
+  autoincrement: (c) => c.autoIncrement(),
+  booleanAsInt: true,
+  enumCheck: false,
+  // datetime(3) only accepts a default of the same precision (MySQL error 1067 otherwise).
+  rawDefault: (raw, c) => (c.type === 'datetime' && /^current_timestamp(\(\))?$/i.test(raw.trim()) ? 'current_timestamp(3)' : raw),
+};
 
 function createIndexes(table: TableDef): string[] {
   return table.indexes.map((i) => {

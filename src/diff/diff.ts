@@ -15,8 +15,9 @@ const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? 
 
 /**
  * The operations that turn `prev` into `next`, in an order that can be applied as is:
- * renames, then foreign keys and indexes that go away, then tables and columns, then
- * indexes and foreign keys that arrive. An empty list means the schemas are the same.
+ * renames; then what goes away (foreign keys, tables, indexes, columns); then what arrives
+ * (columns, column changes, indexes, tables, foreign keys). An empty list means the schemas
+ * are the same.
  */
 export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHints = {}): Op[] {
   const renames: Op[] = [];
@@ -79,18 +80,23 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
   const { ordered, cyclicFks } = orderByForeignKeys(created);
   const createTables: Op[] = ordered.map((t) => ({ kind: 'createTable', table: t }));
   for (const [table, fk] of cyclicFks) addFks.push({ kind: 'addForeignKey', table, foreignKey: fk });
-  const dropTables: Op[] = orderByForeignKeys(dropped).ordered.reverse().map((t) => ({ kind: 'dropTable', table: t.name }));
+  const dropOrder = orderByForeignKeys(dropped);
+  // Tables that reference each other: break the cycle before dropping either.
+  for (const [table, fk] of dropOrder.cyclicFks) dropFks.push({ kind: 'dropForeignKey', table, foreignKey: fk.name });
+  const dropTables: Op[] = dropOrder.ordered.reverse().map((t) => ({ kind: 'dropTable', table: t.name }));
 
+  // Removals first, from what references to what is referenced; then additions the other
+  // way round, so a new table's foreign key finds the column and index it points at.
   return [
     ...renames,
     ...dropFks,
+    ...dropTables,
     ...dropIndexes,
-    ...createTables,
+    ...dropColumns,
     ...addColumns,
     ...alterColumns,
-    ...dropColumns,
-    ...dropTables,
     ...createIndexes,
+    ...createTables,
     ...addFks,
   ];
 }

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/core';
-import type { Migrator } from '@mikro-orm/migrations';
+import type { Migrator } from './storage.ts';
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError } from '../errors.ts';
@@ -58,7 +58,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
   } catch (error) {
     throw new DatabaseError(`the ${url.dialect} driver (${DRIVERS[url.dialect]}) cannot be loaded: ${firstLine(error)}`);
   }
-  const { Migrator } = await import('@mikro-orm/migrations');
+  const { Migrator } = await import('./storage.ts');
   const connection =
     url.dialect === 'sqlite'
       ? { dbName: url.file }
@@ -69,11 +69,12 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     allowGlobalContext: true,
-    debug: false,
+    debug: Boolean(process.env.TIDEMARK_DEBUG_SQL),
     migrations: {
       tableName,
       snapshot: false,
       silent: true,
+      // Toggled per batch segment by the runner (see run.ts).
       transactional: true,
       allOrNothing: true,
       disableForeignKeys: false,
@@ -88,5 +89,9 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     await orm.close(true).catch(() => undefined);
     throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
   }
-  return { orm, migrator: orm.migrator as Migrator, execute, close: () => orm.close(true) };
+  const migrator = orm.migrator as Migrator;
+  // Its first init probes the database on a connection of its own: do it before any
+  // transaction holds SQLite's only connection.
+  await (migrator as unknown as { init(): Promise<void> }).init();
+  return { orm, migrator, execute, close: () => orm.close(true) };
 }

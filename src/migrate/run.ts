@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config.ts';
+import type { Dialect } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, HistoryError, MigrationFailedError, TargetError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
@@ -7,6 +8,16 @@ import { installTsLoader } from '../loader/ts-loader.ts';
 import { setRunContext } from '../runtime/context.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { openDatabase, type Database } from './database.ts';
+import type { VersionRow } from './storage.ts';
+
+export interface FailedRun {
+  id: string;
+  status: 'running' | 'failed';
+  statementsDone?: number;
+  statementsTotal?: number;
+  error?: string;
+  startedAt?: string;
+}
 
 export interface MigrationStatus {
   /** Applied migrations in the order they ran. */
@@ -16,6 +27,8 @@ export interface MigrationStatus {
   /** The newest applied migrations no other applied migration follows (empty at base). */
   current: string[];
   heads: string[];
+  /** Migrations that started and did not finish (only where DDL is not transactional). */
+  failed: FailedRun[];
 }
 
 export interface MigrateResult {
@@ -25,6 +38,13 @@ export interface MigrateResult {
   status: MigrationStatus;
 }
 
+/**
+ * `all`: each batch of migrations runs in one transaction, all or nothing (the default).
+ * `each`: every migration commits on its own. Migrations that opt out of transactions run
+ * alone either way; on MySQL/MariaDB DDL commits itself and progress is recorded instead.
+ */
+export type TransactionMode = 'all' | 'each';
+
 function requireUrl(config: ResolvedConfig): DatabaseUrl {
   if (!config.url) throw new ConfigError('no database URL: pass --url, set DATABASE_URL, or set url in the config');
   return config.url;
@@ -33,8 +53,9 @@ function requireUrl(config: ResolvedConfig): DatabaseUrl {
 interface Session {
   history: History;
   db: Database;
+  url: DatabaseUrl;
+  rows: VersionRow[];
   executed: string[];
-  executedAt: Map<string, string | undefined>;
 }
 
 async function withSession<T>(config: ResolvedConfig, fn: (s: Session) => Promise<T>): Promise<T> {
@@ -43,102 +64,166 @@ async function withSession<T>(config: ResolvedConfig, fn: (s: Session) => Promis
   const history = await loadHistory(config.migrationsDir, process.cwd());
   const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration));
   try {
-    const rows = await db.migrator.getExecuted();
-    const executed = rows.map((r) => r.name);
-    const executedAt = new Map(rows.map((r) => [r.name, r.executed_at ? new Date(r.executed_at as unknown as string).toISOString() : undefined]));
-    return await fn({ history, db, executed, executedAt });
+    const rows = await db.migrator.versionTable.rows();
+    const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
+    return await fn({ history, db, url, rows, executed });
   } finally {
     await db.close();
   }
 }
 
+const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : undefined);
+
 function statusOf(s: Session): MigrationStatus {
   const applied = new Set(s.executed);
-  const pending = s.history.order.filter((id) => !applied.has(id));
   const parentsOfApplied = new Set(s.executed.flatMap((id) => s.history.get(id)?.parents ?? []));
+  const appliedRows = new Map(s.rows.filter((r) => r.status === 'applied').map((r) => [r.name, r]));
   return {
-    applied: s.executed.map((id) => ({ id, executedAt: s.executedAt.get(id), missingFile: !s.history.get(id) })),
-    pending,
+    applied: s.executed.map((id) => ({ id, executedAt: iso(appliedRows.get(id)?.finished_at ?? appliedRows.get(id)?.executed_at), missingFile: !s.history.get(id) })),
+    pending: s.history.order.filter((id) => !applied.has(id)),
     current: s.executed.filter((id) => !parentsOfApplied.has(id)),
     heads: s.history.heads(),
+    failed: s.rows
+      .filter((r) => r.status !== 'applied')
+      .map((r) => ({
+        id: r.name,
+        status: r.status as 'running' | 'failed',
+        statementsDone: r.statements_done ?? undefined,
+        statementsTotal: r.statements_total ?? undefined,
+        error: r.error ?? undefined,
+        startedAt: iso(r.started_at),
+      })),
   };
 }
 
-async function run(s: Session, url: DatabaseUrl, direction: 'up' | 'down', ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  const ops = await recordAll(s.history);
-  const { before, after } = replay(s.history, ops);
-  setRunContext({ dialect: dialectFor(url.dialect), direction, before, after });
-  const sqlite = url.dialect === 'sqlite';
+function describeFailure(f: FailedRun): string {
+  const progress = f.statementsTotal !== undefined ? ` after ${f.statementsDone ?? 0} of ${f.statementsTotal} statements` : '';
+  return `migration ${f.id} ${f.status === 'running' ? 'was interrupted' : 'failed'}${progress}${f.error ? ` (${f.error})` : ''}`;
+}
+
+/** A half-applied migration blocks every run until a person has looked at the database. */
+function refuseAfterFailure(s: Session): void {
+  const failed = statusOf(s).failed[0];
+  if (!failed) return;
+  throw new MigrationFailedError(
+    `${describeFailure(failed)}; repair the schema by hand, then run 'tidemark migrate resolve ${failed.id} --applied' or '--rolled-back'`,
+  );
+}
+
+/** Splits `ids` into runs that share one transaction (true) or run alone without one (false). */
+function segments(s: Session, dialect: Dialect, ids: string[], mode: TransactionMode): { ids: string[]; transactional: boolean }[] {
+  if (!dialect.transactionalDdl) return ids.map((id) => ({ ids: [id], transactional: false }));
+  const out: { ids: string[]; transactional: boolean }[] = [];
+  for (const id of ids) {
+    const transactional = s.history.get(id)!.migration.transactional !== false;
+    const last = out.at(-1);
+    if (transactional && mode === 'all' && last?.transactional) last.ids.push(id);
+    else out.push({ ids: [id], transactional });
+  }
+  return out;
+}
+
+async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const dialect = dialectFor(s.url.dialect);
+  const storage = s.db.migrator.versionTable;
+  const { before, after } = replay(s.history, await recordAll(s.history));
+  setRunContext({
+    dialect,
+    direction,
+    before,
+    after,
+    progress: dialect.transactionalDdl ? undefined : (id, done, total) => storage.progressSql(id, done, total),
+  });
+  let current: string | undefined;
+  const onStart = async (e: { name: string }) => {
+    current = e.name;
+    if (!dialect.transactionalDdl) await storage.markStarted(e.name);
+  };
+  s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
+  const done: string[] = [];
+  const options = s.db.orm.config.get('migrations');
+  const sqlite = dialect.name === 'sqlite';
   // SQLite ignores this pragma inside a transaction, and a table rebuild with foreign keys
   // on would cascade-delete child rows: switch them off first, check before commit.
   if (sqlite) await s.db.execute('pragma foreign_keys = off');
   try {
-    const conn = s.db.orm.em.getConnection();
-    await conn.transactional(async (trx) => {
-      const migrator = s.db.migrator;
-      if (direction === 'up') await migrator.up({ migrations: ids, transaction: trx });
-      else await migrator.down({ migrations: ids, transaction: trx });
-      if (sqlite) {
-        const violations = (await conn.execute('pragma foreign_key_check', [], 'all', trx)) as { table: string; parent: string }[];
-        if (violations.length) {
-          const v = violations[0]!;
-          throw new MigrationFailedError(
-            `foreign key check failed after ${direction}: ${violations.length} row(s) violate foreign keys (first: table ${v.table} → ${v.parent}); nothing was applied`,
-          );
-        }
-      }
-    });
+    for (const segment of segments(s, dialect, ids, mode)) {
+      const conn = s.db.orm.em.getConnection();
+      options.transactional = segment.transactional;
+      const go = async (trx?: Parameters<Parameters<typeof conn.transactional>[0]>[0]) => {
+        const opts = { migrations: segment.ids, ...(trx ? { transaction: trx } : {}) };
+        if (direction === 'up') await s.db.migrator.up(opts);
+        else await s.db.migrator.down(opts);
+        if (sqlite) await foreignKeyCheck(s, direction, trx);
+      };
+      if (segment.transactional) await conn.transactional((trx) => go(trx));
+      else await go();
+      done.push(...segment.ids);
+    }
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error;
-    const failing = failingMigration(error, ids);
-    throw new MigrationFailedError(
-      `migration ${failing ?? ids.join(', ')} failed (${direction}): ${redact(firstLine(error))}; ${
-        dialectFor(url.dialect).transactionalDdl ? 'the whole batch was rolled back' : 'statements before the failure were committed'
-      }`,
-    );
+    const message = redact(firstLine(error));
+    if (!dialect.transactionalDdl && current) {
+      await storage.markFailed(current, message).catch(() => undefined);
+      const row = (await storage.rows().catch(() => [])).find((r) => r.name === current);
+      const progress = row?.statements_total != null ? ` after ${row.statements_done ?? 0} of ${row.statements_total} statements` : '';
+      throw new MigrationFailedError(
+        `migration ${current} failed (${direction})${progress}: ${message}; DDL on ${dialect.name} commits as it runs, so it is recorded as failed: repair by hand, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`,
+      );
+    }
+    const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
+    throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
+    options.transactional = true;
+    s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
     setRunContext(undefined);
     if (sqlite) await s.db.execute('pragma foreign_keys = on').catch(() => undefined);
   }
+  return done;
 }
 
-// MikroORM does not say which migration threw; the run context's last compiled id does.
-let lastStarted: string | undefined;
-function failingMigration(_error: unknown, ids: string[]): string | undefined {
-  return lastStarted && ids.includes(lastStarted) ? lastStarted : undefined;
-}
-
-function trackStarts(db: Database) {
-  db.migrator.on('migrating', (e) => void (lastStarted = e.name));
-  db.migrator.on('reverting', (e) => void (lastStarted = e.name));
+async function foreignKeyCheck(s: Session, direction: string, trx: unknown): Promise<void> {
+  const conn = s.db.orm.em.getConnection();
+  const violations = (await conn.execute('pragma foreign_key_check', [], 'all', trx as never)) as { table: string; parent: string }[];
+  if (violations.length) {
+    const v = violations[0]!;
+    throw new MigrationFailedError(
+      `foreign key check failed after ${direction}: ${violations.length} row(s) violate foreign keys (first: table ${v.table} → ${v.parent}); nothing was applied`,
+    );
+  }
 }
 
 export interface UpOptions {
   /** Stop after this migration (id or unique prefix). */
   to?: string;
+  transaction?: TransactionMode;
 }
 
 export async function migrateUp(config: ResolvedConfig, options: UpOptions = {}): Promise<MigrateResult> {
   return withSession(config, async (s) => {
-    trackStarts(s.db);
+    refuseAfterFailure(s);
     const applied = new Set(s.executed);
-    let target: string | undefined;
-    if (options.to) {
-      target = s.history.resolve(options.to);
-      if (!target) throw new TargetError(`--to ${options.to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
-    } else {
-      const heads = s.history.heads();
-      if (heads.length > 1) {
-        throw new HistoryError(`the history has ${heads.length} heads (${heads.join(', ')}): merge them before migrating, or pass --to <id>`);
-      }
-      target = heads[0];
-    }
+    const target = upTarget(s.history, options.to);
     const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
-    await run(s, requireUrl(config), 'up', ids);
-    s.executed.push(...ids);
-    return { direction: 'up', ran: ids, status: statusOf(s) };
+    const ran = await run(s, 'up', ids, options.transaction ?? 'all');
+    s.executed.push(...ran);
+    return { direction: 'up', ran, status: statusOf(s) };
   });
+}
+
+/** The migration `up` should end at: `--to`, or the single head. */
+export function upTarget(history: History, to?: string): string | undefined {
+  if (to) {
+    const target = history.resolve(to);
+    if (!target) throw new TargetError(`--to ${to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
+    return target;
+  }
+  const heads = history.heads();
+  if (heads.length > 1) {
+    throw new HistoryError(`the history has ${heads.length} heads (${heads.join(', ')}): merge them before migrating, or pass --to <id>`);
+  }
+  return heads[0];
 }
 
 export interface DownOptions {
@@ -146,36 +231,59 @@ export interface DownOptions {
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
   step?: number;
+  transaction?: TransactionMode;
+}
+
+/** Which applied migrations `down` reverts, newest first. */
+export function downTargets(history: History, executed: string[], options: DownOptions): string[] {
+  const newestFirst = [...executed].reverse();
+  if (options.to !== undefined && options.step !== undefined) throw new TargetError('give either --to or --step, not both');
+  if (options.to === 'base') return newestFirst;
+  if (options.to !== undefined) {
+    const target = history.resolve(options.to);
+    if (!target) throw new TargetError(`--to ${options.to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
+    if (!executed.includes(target)) throw new TargetError(`--to ${target}: that migration is not applied, so down cannot stop at it`);
+    const keep = new Set(history.lineage(target));
+    return newestFirst.filter((id) => !keep.has(id));
+  }
+  const step = options.step ?? 1;
+  if (!Number.isInteger(step) || step < 1) throw new TargetError(`--step ${options.step}: must be a whole number of at least 1`);
+  return newestFirst.slice(0, step);
 }
 
 export async function migrateDown(config: ResolvedConfig, options: DownOptions = {}): Promise<MigrateResult> {
   return withSession(config, async (s) => {
-    trackStarts(s.db);
-    const newestFirst = [...s.executed].reverse();
-    let ids: string[];
-    if (options.to !== undefined && options.step !== undefined) throw new TargetError('give either --to or --step, not both');
-    if (options.to === 'base') {
-      ids = newestFirst;
-    } else if (options.to !== undefined) {
-      const target = s.history.resolve(options.to);
-      if (!target) throw new TargetError(`--to ${options.to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
-      if (!s.executed.includes(target)) throw new TargetError(`--to ${target}: that migration is not applied, so down cannot stop at it`);
-      const keep = new Set(s.history.lineage(target));
-      ids = newestFirst.filter((id) => !keep.has(id));
-    } else {
-      const step = options.step ?? 1;
-      if (!Number.isInteger(step) || step < 1) throw new TargetError(`--step ${options.step}: must be a whole number of at least 1`);
-      ids = newestFirst.slice(0, step);
-    }
+    refuseAfterFailure(s);
+    const ids = downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);
-    await run(s, requireUrl(config), 'down', ids);
-    const reverted = new Set(ids);
+    const ran = await run(s, 'down', ids, options.transaction ?? 'all');
+    const reverted = new Set(ran);
     s.executed = s.executed.filter((id) => !reverted.has(id));
-    return { direction: 'down', ran: ids, status: statusOf(s) };
+    return { direction: 'down', ran, status: statusOf(s) };
   });
 }
 
 export async function migrationStatus(config: ResolvedConfig): Promise<MigrationStatus> {
   return withSession(config, async (s) => statusOf(s));
+}
+
+/**
+ * After a person repaired a failed migration's half-applied schema: record it as applied,
+ * or forget it (rolled back) so that `up` runs it again.
+ */
+export async function resolveFailed(config: ResolvedConfig, id: string, outcome: 'applied' | 'rolled-back'): Promise<MigrationStatus> {
+  return withSession(config, async (s) => {
+    const row = s.rows.find((r) => r.name === id && r.status !== 'applied');
+    if (!row) {
+      const failed = statusOf(s).failed.map((f) => f.id);
+      throw new TargetError(`migration ${id} is not in a failed state${failed.length ? ` (failed: ${failed.join(', ')})` : ' (nothing is)'}`);
+    }
+    const storage = s.db.migrator.versionTable;
+    if (outcome === 'applied') await storage.logMigration({ name: id });
+    else await storage.forget(id);
+    s.rows = await storage.rows();
+    s.executed = s.rows.filter((r) => r.status === 'applied').map((r) => r.name);
+    return statusOf(s);
+  });
 }

@@ -20,7 +20,11 @@ function narrows(from: ColumnDef, to: ColumnDef): boolean {
     return !(a !== undefined && b !== undefined && sameFamily && b >= a);
   }
   if (from.type === 'string') return (to.length ?? 255) < (from.length ?? 255);
-  if (from.type === 'decimal') return (to.precision ?? 10) < (from.precision ?? 10) || (to.scale ?? 0) < (from.scale ?? 0);
+  if (from.type === 'decimal') {
+    const [fp, fs, tp, ts] = [from.precision ?? 10, from.scale ?? 0, to.precision ?? 10, to.scale ?? 0];
+    // Fewer digits after the point, or fewer before it (precision minus scale).
+    return ts < fs || tp - ts < fp - fs;
+  }
   if (from.type === 'enum') return (from.items ?? []).some((i) => !(to.items ?? []).includes(i));
   return false;
 }

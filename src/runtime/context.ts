@@ -13,6 +13,11 @@ export interface RunContext {
   before: ReadonlyMap<string, SchemaSnapshot>;
   /** Schema after `up` of each migration id (what `down` starts from). */
   after: ReadonlyMap<string, SchemaSnapshot>;
+  /**
+   * Where DDL commits statement by statement (MySQL/MariaDB), an SQL statement that records
+   * how far a migration got; interleaved after each of its statements.
+   */
+  progress?: (id: string, done: number, total: number) => string;
 }
 
 let current: RunContext | undefined;

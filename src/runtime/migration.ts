@@ -9,6 +9,7 @@ import { TableBuilder } from './table-builder.ts';
 export interface MigrationClass {
   readonly id: string;
   readonly parents: readonly string[];
+  readonly transactional: boolean;
   readonly name: string;
   new (...args: never[]): TidemarkMigration;
 }
@@ -23,6 +24,11 @@ export abstract class TidemarkMigration extends Migration {
   static readonly id: string;
   /** The migration(s) this one follows; empty for the first. Two parents make a merge. */
   static readonly parents: readonly string[] = [];
+  /**
+   * `false` runs this migration outside any transaction, on its own (e.g. for PostgreSQL's
+   * `CREATE INDEX CONCURRENTLY`); migrations before it are committed first.
+   */
+  static readonly transactional: boolean = true;
 
   readonly #ops: Op[] = [];
 
@@ -98,6 +104,10 @@ export abstract class TidemarkMigration extends Migration {
     return this.#ops;
   }
 
+  override isTransactional(): boolean {
+    return (this.constructor as unknown as MigrationClass).transactional !== false;
+  }
+
   override reset(): void {
     super.reset();
     this.#ops.length = 0;
@@ -108,11 +118,16 @@ export abstract class TidemarkMigration extends Migration {
     if (!ctx) throw new Error(`migration ${this.name}: tidemark migrations run through tidemark (migrateUp/migrateDown), not MikroORM's migrator alone`);
     let schema = (ctx.direction === 'up' ? ctx.before : ctx.after).get(this.name!);
     if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
-    const out = [...super.getQueries()];
+    const statements: string[] = [];
     for (const op of this.#ops) {
-      out.push(...ctx.dialect.compile(op, schema));
+      statements.push(...ctx.dialect.compile(op, schema));
       schema = applyOp(schema, op);
     }
+    const out = [...super.getQueries()];
+    statements.forEach((sql, i) => {
+      out.push(sql);
+      if (ctx.progress) out.push(ctx.progress(this.name!, i + 1, statements.length));
+    });
     return out;
   }
 

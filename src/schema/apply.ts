@@ -1,6 +1,6 @@
 import type { Op } from '../diff/ops.ts';
 import { normalizeColumn, normalizeTable } from './normalize.ts';
-import type { SchemaSnapshot, TableDef } from './types.ts';
+import type { ForeignKeyDef, SchemaSnapshot, TableDef } from './types.ts';
 
 /** A migration's operations do not fit the schema they are replayed on. */
 export class ReplayError extends Error {
@@ -11,6 +11,25 @@ const sortByName = <T extends { name: string }>(xs: T[]) => xs.sort((a, b) => (a
 
 export function findTable(schema: SchemaSnapshot, name: string): TableDef | undefined {
   return schema.tables.find((t) => t.name === name);
+}
+
+function requireColumns(table: TableDef, columns: string[], op: Op, what: string): void {
+  const missing = columns.filter((c) => !table.columns.some((x) => x.name === c));
+  if (missing.length) throw new ReplayError(`${op.kind}: ${what} names column(s) ${missing.map((c) => `'${table.name}.${c}'`).join(', ')} that do not exist`);
+}
+
+/** Foreign keys of other tables that point at `table` (and, if given, at `column`). */
+function referencesTo(schema: SchemaSnapshot, table: string, column?: string): string[] {
+  return schema.tables
+    .filter((t) => t.name !== table)
+    .flatMap((t) => t.foreignKeys.filter((f) => f.referencedTable === table && (!column || f.referencedColumns.includes(column))).map((f) => `${t.name}.${f.name}`));
+}
+
+function checkForeignKey(schema: SchemaSnapshot, table: TableDef, fk: ForeignKeyDef, op: Op): void {
+  requireColumns(table, fk.columns, op, `foreign key '${fk.name}'`);
+  const target = fk.referencedTable === table.name ? table : findTable(schema, fk.referencedTable);
+  if (!target) throw new ReplayError(`${op.kind}: foreign key '${fk.name}' references table '${fk.referencedTable}', which does not exist`);
+  requireColumns(target, fk.referencedColumns, op, `foreign key '${fk.name}'`);
 }
 
 function requireTable(schema: SchemaSnapshot, name: string, op: Op): TableDef {
@@ -35,10 +54,14 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
       return schema;
     case 'createTable':
       if (findTable(schema, op.table.name)) throw new ReplayError(`createTable: table '${op.table.name}' already exists`);
+      for (const i of op.table.indexes) requireColumns(op.table, i.columns, op, `index '${i.name}'`);
+      for (const f of op.table.foreignKeys) checkForeignKey(schema, op.table, f, op);
       tables.push(normalizeTable(op.table));
       break;
     case 'dropTable':
       requireTable(schema, op.table, op);
+      const refs = referencesTo(schema, op.table);
+      if (refs.length) throw new ReplayError(`dropTable: table '${op.table}' is still referenced by ${refs.join(', ')}`);
       tables.splice(tables.findIndex((t) => t.name === op.table), 1);
       break;
     case 'renameTable': {
@@ -64,6 +87,8 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
       if (!t.columns.some((c) => c.name === op.column)) throw new ReplayError(`dropColumn: column '${op.table}.${op.column}' does not exist`);
       const uses = [...t.indexes, ...t.foreignKeys].find((x) => x.columns.includes(op.column));
       if (uses) throw new ReplayError(`dropColumn: column '${op.table}.${op.column}' is still used by '${uses.name}'`);
+      const refs = referencesTo(schema, op.table, op.column);
+      if (refs.length) throw new ReplayError(`dropColumn: column '${op.table}.${op.column}' is still referenced by ${refs.join(', ')}`);
       replace(op.table, { ...t, columns: t.columns.filter((c) => c.name !== op.column) });
       break;
     }
@@ -98,6 +123,7 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
     case 'createIndex': {
       const t = requireTable(schema, op.table, op);
       if (t.indexes.some((i) => i.name === op.index.name)) throw new ReplayError(`createIndex: index '${op.index.name}' already exists on '${op.table}'`);
+      requireColumns(t, op.index.columns, op, `index '${op.index.name}'`);
       replace(op.table, normalizeTable({ ...t, indexes: [...t.indexes, op.index] }));
       break;
     }
@@ -110,6 +136,7 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
     case 'addForeignKey': {
       const t = requireTable(schema, op.table, op);
       if (t.foreignKeys.some((f) => f.name === op.foreignKey.name)) throw new ReplayError(`addForeignKey: '${op.foreignKey.name}' already exists on '${op.table}'`);
+      checkForeignKey(schema, t, op.foreignKey, op);
       replace(op.table, normalizeTable({ ...t, foreignKeys: [...t.foreignKeys, op.foreignKey] }));
       break;
     }

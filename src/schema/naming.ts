@@ -10,8 +10,10 @@ export const MAX_IDENTIFIER_BYTES = 63;
 export function fitIdentifier(name: string, max = MAX_IDENTIFIER_BYTES): string {
   if (Buffer.byteLength(name) <= max) return name;
   const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  let prefix = name;
-  while (Buffer.byteLength(prefix) > max - 9) prefix = prefix.slice(0, -1);
+  // Trim whole characters: cutting a UTF-16 pair in half would write a broken name.
+  const chars = Array.from(name);
+  while (Buffer.byteLength(chars.join('')) > max - 9) chars.pop();
+  const prefix = chars.join('');
   return `${prefix}_${hash}`;
 }
 

@@ -213,7 +213,7 @@ describe('mysql', () => {
   test('create table with FK, enum, defaults, reserved and non-ASCII names', () => {
     expect(mysql.compile(createOrder, withUser)).toMatchInlineSnapshot(`
       [
-        "create table \`order\` (\`id\` int not null primary key auto_increment, \`customer_id\` int not null, \`status\` enum('new', 'it''s paid') default 'new' not null, \`displayName\` varchar(100), \`Größe\` decimal(8, 2) default 0 not null, \`paid\` tinyint(1) default 0 not null, \`created_at\` datetime(3) default current_timestamp not null, constraint \`order_customer_id_foreign\` foreign key (\`customer_id\`) references \`user\` (\`id\`) on delete cascade) default character set utf8mb4 engine = InnoDB",
+        "create table \`order\` (\`id\` int not null primary key auto_increment, \`customer_id\` int not null, \`status\` enum('new', 'it''s paid') default 'new' not null, \`displayName\` varchar(100), \`Größe\` decimal(8, 2) default 0 not null, \`paid\` tinyint(1) default 0 not null, \`created_at\` datetime(3) default current_timestamp(3) not null, constraint \`order_customer_id_foreign\` foreign key (\`customer_id\`) references \`user\` (\`id\`) on delete cascade) default character set utf8mb4 engine = InnoDB",
         "create index \`order_customer_id_index\` on \`order\` (\`customer_id\`)",
         "create unique index \`order_displayName_unique\` on \`order\` (\`displayName\`)",
       ]
@@ -305,6 +305,97 @@ describe.each(cases.map((c) => [c.name, c] as [string, DiffCase]))('sqlite runs 
       expectDatabaseIs(db, p.after);
       run(p.after, p.down);
       expectDatabaseIs(db, c.before);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+/**
+ * The same on a database with a row in every table: nullable columns NULL, the rest a value
+ * of their type (the same one for every column of a type, so every FK finds its row).
+ */
+describe('sqlite keeps the data', () => {
+  const valueOf = (c: TableDef['columns'][number]): string | number | null => {
+    if (c.nullable) return null;
+    switch (c.type) {
+      case 'integer':
+      case 'smallint':
+      case 'bigint':
+      case 'boolean':
+        return 1;
+      case 'float':
+      case 'double':
+      case 'decimal':
+        return 1.5;
+      case 'enum':
+        return c.items![0]!;
+      case 'uuid':
+        return '00000000-0000-0000-0000-000000000001';
+      case 'date':
+        return '2026-01-01';
+      default:
+        return 'x';
+    }
+  };
+  const seed = (db: DatabaseSync, s: SchemaSnapshot) => {
+    for (const t of s.tables) {
+      const cols = t.columns.map((c) => `"${c.name}"`).join(', ');
+      db.prepare(`insert into "${t.name}" (${cols}) values (${t.columns.map(() => '?').join(', ')})`).run(...t.columns.map(valueOf));
+    }
+  };
+  const count = (db: DatabaseSync, table: string) => (db.prepare(`select count(*) as n from "${table}"`).get() as { n: number }).n;
+
+  function setUp(c: DiffCase) {
+    const db = new DatabaseSync(':memory:');
+    db.exec('pragma foreign_keys = off');
+    const run = (start: SchemaSnapshot, ops: Op[]) => {
+      for (const statement of compileAll(sqlite, start, ops)) db.exec(statement);
+    };
+    run(schema(), diff(schema(), c.before));
+    seed(db, c.before);
+    return { db, run, p: plan(c.before, diff(c.before, c.after, c.renames)) };
+  }
+
+  test.each(cases.filter((c) => c.name !== 'add_column').map((c) => [c.name, c] as [string, DiffCase]))('%s: every row survives up and down', (_name, c) => {
+    const { db, run, p } = setUp(c);
+    try {
+      run(c.before, p.up);
+      for (const t of p.after.tables) {
+        // tables that existed before (possibly renamed) keep their row; new ones are empty
+        const renamedFrom = Object.entries(c.renames?.tables ?? {}).find(([, to]) => to === t.name)?.[0];
+        const existed = c.before.tables.some((b) => b.name === (renamedFrom ?? t.name));
+        expect(count(db, t.name)).toBe(existed ? 1 : 0);
+      }
+      expect(db.prepare('pragma foreign_key_check').all()).toEqual([]);
+      run(p.after, p.down);
+      for (const t of c.before.tables) {
+        const survived = p.after.tables.some((a) => a.name === t.name || c.renames?.tables?.[t.name] === a.name);
+        expect(count(db, t.name)).toBe(survived ? 1 : 0);
+      }
+      expect(db.prepare('pragma foreign_key_check').all()).toEqual([]);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('alter column: NULLs become the new default, other values are kept', () => {
+    const c = cases.find((x) => x.name === 'alter_column')!;
+    const { db, run, p } = setUp(c);
+    try {
+      run(c.before, p.up);
+      expect({ ...(db.prepare('select email, nickname, login_count from "user"').get() as object) }).toEqual({ email: 'x', nickname: 'anonymous', login_count: 1 });
+    } finally {
+      db.close();
+    }
+  });
+
+  test('add column: NOT NULL without a default (TM104) fails on a table with rows, as its warning says', () => {
+    const c = cases.find((x) => x.name === 'add_column')!;
+    const { db, run, p } = setUp(c);
+    try {
+      expect(p.warnings.map((w) => w.code)).toEqual(['TM104']);
+      expect(() => run(c.before, p.up)).toThrow(/NOT NULL constraint failed/);
     } finally {
       db.close();
     }

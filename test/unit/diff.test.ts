@@ -220,7 +220,7 @@ describe('ordering', () => {
       foreignKeys: [],
     } satisfies DiffCase['after']['tables'][number];
     const ops = diff(schema(user), schema(team, withFk));
-    expect(ops.map(show)).toEqual(['createTable team', 'addColumn user.team_id', 'addForeignKey user.user_team_id_foreign']);
+    expect(ops.map(show)).toEqual(['addColumn user.team_id', 'createTable team', 'addForeignKey user.user_team_id_foreign']);
     expect(problemsAlong(schema(user), ops)).toEqual([]);
   });
 });
@@ -237,7 +237,7 @@ describe('renames', () => {
   test('without the hint a renamed column is dropped and added', () => {
     const before = schema({ ...user, indexes: [] });
     const after = schema({ ...user, indexes: [], columns: user.columns.map((c) => (c.name === 'name' ? { ...c, name: 'full_name' } : c)) });
-    expect(diff(before, after).map(show)).toEqual(['addColumn user.full_name', 'dropColumn user.name']);
+    expect(diff(before, after).map(show)).toEqual(['dropColumn user.name', 'addColumn user.full_name']);
     expect(diff(before, after, { columns: { 'user.name': 'full_name' } }).map(show)).toEqual(['renameColumn user.name→full_name']);
   });
 

@@ -1,0 +1,164 @@
+import type { MikroORM, Transaction } from '@mikro-orm/core';
+import { defineEntity, p } from '@mikro-orm/core';
+import { Migrator as MikroMigrator, MigrationStorage } from '@mikro-orm/migrations';
+import { DatabaseTable, type AbstractSqlDriver, type EntityManager } from '@mikro-orm/sql';
+
+export type RunStatus = 'running' | 'failed' | 'applied';
+
+export interface VersionRow {
+  name: string;
+  status: RunStatus;
+  executed_at?: Date;
+  started_at?: Date | null;
+  finished_at?: Date | null;
+  statements_total?: number | null;
+  statements_done?: number | null;
+  error?: string | null;
+}
+
+/**
+ * The version table, extended from MikroORM's (id, name, executed_at) with the run's state:
+ * a migration is recorded as `running` before its first statement where DDL cannot roll back
+ * (MySQL/MariaDB), and becomes `applied` or `failed`. MikroORM's migrator still decides what
+ * to run from `executed()`, which lists only applied migrations.
+ */
+export class TidemarkStorage extends MigrationStorage {
+  readonly #driver: AbstractSqlDriver;
+  #ensured = false;
+
+  constructor(driver: AbstractSqlDriver, options: ConstructorParameters<typeof MigrationStorage>[1]) {
+    super(driver, options);
+    this.#driver = driver;
+  }
+
+  override getTableName() {
+    const { tableName, schemaName } = super.getTableName();
+    const entity = defineEntity({
+      name: 'TidemarkMigrationRow',
+      tableName,
+      schema: schemaName,
+      properties: {
+        id: p.integer().primary().fieldNames('id'),
+        name: p.string().fieldNames('name'),
+        executedAt: p.datetime().defaultRaw('current_timestamp').fieldNames('executed_at'),
+        status: p.string().fieldNames('status').nullable(),
+        startedAt: p.datetime().fieldNames('started_at').nullable(),
+        finishedAt: p.datetime().fieldNames('finished_at').nullable(),
+        statementsTotal: p.integer().fieldNames('statements_total').nullable(),
+        statementsDone: p.integer().fieldNames('statements_done').nullable(),
+        error: p.text().fieldNames('error').nullable(),
+      },
+    }).init();
+    entity.meta.sync();
+    return { tableName, schemaName, entity };
+  }
+
+  override async ensureTable(): Promise<void> {
+    if (this.#ensured) return;
+    const platform = this.#driver.getPlatform();
+    const helper = platform.getSchemaHelper()!;
+    const connection = this.#driver.getConnection();
+    const { tableName, schemaName } = super.getTableName();
+    if (!(await helper.tableExists(connection, tableName, schemaName))) {
+      const table = new DatabaseTable(platform, tableName, schemaName);
+      const length = platform.getDefaultDateTimeLength();
+      const dt = { type: platform.getDateTimeTypeDeclarationSQL({ length }), mappedType: platform.getMappedType('datetime'), length };
+      table.addColumn({ name: 'id', type: platform.getIntegerTypeDeclarationSQL({ autoincrement: true, unsigned: true }), mappedType: platform.getMappedType('number'), primary: true, autoincrement: true });
+      table.addColumn({ name: 'name', type: platform.getVarcharTypeDeclarationSQL({ length: 255 }), mappedType: platform.getMappedType('string') });
+      table.addColumn({ name: 'executed_at', ...dt, default: platform.getCurrentTimestampSQL(length) });
+      table.addColumn({ name: 'status', type: platform.getVarcharTypeDeclarationSQL({ length: 16 }), mappedType: platform.getMappedType('string'), nullable: true });
+      table.addColumn({ name: 'started_at', ...dt, nullable: true });
+      table.addColumn({ name: 'finished_at', ...dt, nullable: true });
+      table.addColumn({ name: 'statements_total', type: platform.getIntegerTypeDeclarationSQL({}), mappedType: platform.getMappedType('number'), nullable: true });
+      table.addColumn({ name: 'statements_done', type: platform.getIntegerTypeDeclarationSQL({}), mappedType: platform.getMappedType('number'), nullable: true });
+      table.addColumn({ name: 'error', type: platform.getTextTypeDeclarationSQL({}), mappedType: platform.getMappedType('text'), nullable: true });
+      table.setIndexes([
+        { columnNames: ['id'], keyName: 'primary', unique: true, primary: true, composite: false, constraint: true },
+        { columnNames: ['name'], keyName: `${tableName}_name_unique`, unique: true, primary: false, composite: false, constraint: false },
+      ] as never);
+      for (const sql of helper.createTable(table)) await connection.execute(sql, [], 'run');
+    }
+    this.#ensured = true;
+  }
+
+  /** Every row, whatever its state, oldest first. */
+  async rows(): Promise<VersionRow[]> {
+    const rows = (await super.getExecutedMigrations()) as unknown as VersionRow[];
+    return rows.map((r) => ({ ...r, status: (r.status ?? 'applied') as RunStatus }));
+  }
+
+  override async executed(): Promise<string[]> {
+    return (await this.rows()).filter((r) => r.status === 'applied').map((r) => r.name);
+  }
+
+  override async logMigration(params: { name: string }, tx?: Transaction): Promise<void> {
+    await this.ensureTable();
+    const { entity } = this.getTableName();
+    const name = this.getMigrationName(params.name);
+    const ctx = tx ?? this.#master;
+    const now = new Date();
+    const updated = await this.#driver.nativeUpdate(entity as never, { name } as never, { status: 'applied', finishedAt: now, error: null } as never, { ctx });
+    if (!updated.affectedRows) {
+      await this.#driver.nativeInsert(entity as never, { name, status: 'applied', startedAt: now, finishedAt: now } as never, { ctx });
+    }
+  }
+
+  #master?: Transaction;
+  override setMasterMigration(trx: Transaction): void {
+    super.setMasterMigration(trx);
+    this.#master = trx;
+  }
+  override unsetMasterMigration(): void {
+    super.unsetMasterMigration();
+    this.#master = undefined;
+  }
+
+  /** Records that `name` is about to run, before its first statement (committed at once where DDL is not transactional). */
+  async markStarted(name: string): Promise<void> {
+    await this.ensureTable();
+    const { entity } = this.getTableName();
+    const now = new Date();
+    await this.#driver.nativeDelete(entity as never, { name } as never, { ctx: this.#master });
+    await this.#driver.nativeInsert(entity as never, { name, status: 'running', startedAt: now, statementsDone: 0 } as never, { ctx: this.#master });
+  }
+
+  async markFailed(name: string, error: string): Promise<void> {
+    const { entity } = this.getTableName();
+    await this.#driver.nativeUpdate(entity as never, { name, status: 'running' } as never, { status: 'failed', finishedAt: new Date(), error: error.slice(0, 2000) } as never);
+  }
+
+  /** Forgets a migration's row (a `down`, or `resolve --rolled-back`). */
+  async forget(name: string): Promise<void> {
+    await this.ensureTable();
+    const { entity } = this.getTableName();
+    await this.#driver.nativeDelete(entity as never, { name } as never, { ctx: this.#master });
+  }
+
+  /** SQL that records progress inside a migration's statement list. */
+  progressSql(name: string, done: number, total: number): string {
+    const { tableName, schemaName } = super.getTableName();
+    const platform = this.#driver.getPlatform();
+    const q = (s: string) => platform.quoteIdentifier(s);
+    const table = schemaName && schemaName !== platform.getDefaultSchemaName() ? `${q(schemaName)}.${q(tableName)}` : q(tableName);
+    return `update ${table} set ${q('statements_done')} = ${done}, ${q('statements_total')} = ${total} where ${q('name')} = ${platform.quoteValue(name)}`;
+  }
+}
+
+/**
+ * MikroORM's migrator with tidemark's storage. It must be named `Migrator` and register
+ * itself: MikroORM replaces an extension by class name, and the base `register` would
+ * construct the stock class.
+ */
+export class Migrator extends MikroMigrator {
+  static override register(orm: MikroORM): void {
+    orm.config.registerExtension('@mikro-orm/migrator', () => new Migrator(orm.em as EntityManager));
+  }
+
+  protected override createStorage(): TidemarkStorage {
+    return new TidemarkStorage(this.driver, this.options);
+  }
+
+  get versionTable(): TidemarkStorage {
+    return this.storage as TidemarkStorage;
+  }
+}
