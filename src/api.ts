@@ -6,6 +6,7 @@ import { resolveConfig, type ConfigInput } from './config.ts';
 import type { SchemaSnapshot } from './schema/types.ts';
 import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 import type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
+import type { SqlScriptOptions } from './migrate/sql-script.ts';
 
 export async function generateMigration(options: ConfigInput & GenerateOptions): Promise<GenerateResult> {
   const config = await resolveConfig(options);
@@ -20,6 +21,12 @@ export async function migrateUp(options: ConfigInput & UpOptions = {}): Promise<
 export async function migrateDown(options: ConfigInput & DownOptions = {}): Promise<MigrateResult> {
   const config = await resolveConfig(options);
   return (await import('./migrate/run.ts')).migrateDown(config, options);
+}
+
+/** The SQL `up` or `down` would run, for a dialect, without touching a database. */
+export async function migrationSql(options: ConfigInput & SqlScriptOptions & UpOptions & DownOptions): Promise<string> {
+  const config = await resolveConfig(options);
+  return (await import('./migrate/sql-script.ts')).migrationSql(config, options);
 }
 
 /** Marks a failed migration as applied or rolled back after a person repaired the schema. */

@@ -12,6 +12,17 @@ export class UsageError extends TidemarkError {
   override readonly exitCode = 2;
 }
 
+async function printSql(
+  cmd: TidemarkCommand,
+  direction: 'up' | 'down',
+  options: { to?: string; step?: number; from?: string; dialect?: string },
+): Promise<number> {
+  const { migrationSql } = await import('../api.ts');
+  const dialect = options.dialect as import('../dialect/dialect.ts').DialectName | undefined;
+  cmd.context.stdout.write(await migrationSql({ ...cmd.configInput(), ...options, dialect, direction }));
+  return 0;
+}
+
 function where(status: MigrationStatus): string {
   if (status.current.length === 0) return 'base (no migrations applied)';
   const atHead = status.pending.length === 0;
@@ -46,8 +57,12 @@ export class MigrateUpCommand extends TidemarkCommand {
   });
   to = Option.String('--to', { description: 'Stop after this migration (id, or a unique prefix such as its stamp)' });
   transaction = Option.String('--transaction', { description: "'all' (default): the batch commits or rolls back as one; 'each': every migration commits on its own" });
+  sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
+  dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
+  from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
 
   async run(): Promise<number> {
+    if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
     const result = await migrateUp({ ...this.configInput(), to: this.to, transaction: transactionMode(this.transaction) });
     report(this, result, (await displayUrl(this)).url);
@@ -69,6 +84,9 @@ export class MigrateDownCommand extends TidemarkCommand {
   to = Option.String('--to', { description: "Revert until this migration is the newest applied ('base' reverts all)" });
   step = Option.String('--step', { description: 'How many migrations to revert (default 1)' });
   transaction = Option.String('--transaction', { description: "'all' (default) or 'each', as for migrate up" });
+  sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
+  dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
+  from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: the head)' });
 
   async run(): Promise<number> {
     const { migrateDown } = await import('../api.ts');
@@ -77,6 +95,7 @@ export class MigrateDownCommand extends TidemarkCommand {
       this.context.stderr.write(`tidemark: --step ${this.step}: must be a whole number of at least 1\n`);
       return 2;
     }
+    if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
     const result = await migrateDown({ ...this.configInput(), to: this.to, step, transaction: transactionMode(this.transaction) });
     report(this, result, (await displayUrl(this)).url);
     return 0;

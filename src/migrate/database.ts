@@ -37,6 +37,18 @@ async function importDriver(dialect: DatabaseUrl['dialect']): Promise<{ MikroORM
   }
 }
 
+/** MikroORM's platform for a dialect, for writing SQL without a connection (`--sql`). */
+export async function offlinePlatform(dialect: DatabaseUrl['dialect']) {
+  const driver = await importDriver(dialect);
+  const orm = new driver.MikroORM({
+    dbName: dialect === 'sqlite' ? ':memory:' : 'offline',
+    entities: [],
+    discovery: { warnWhenNoEntities: false },
+    allowGlobalContext: true,
+  });
+  return { platform: orm.em.getPlatform() as unknown as import('@mikro-orm/sql').AbstractSqlPlatform, charset: orm.config.get('charset') as string };
+}
+
 /**
  * Opens the database through MikroORM with its migrator, fed the classes we loaded
  * (in history order) instead of letting it glob and sort files by name. No entities are

@@ -1,7 +1,29 @@
 import type { MikroORM, Transaction } from '@mikro-orm/core';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migrator as MikroMigrator, MigrationStorage } from '@mikro-orm/migrations';
-import { DatabaseTable, type AbstractSqlDriver, type EntityManager } from '@mikro-orm/sql';
+import { DatabaseTable, type AbstractSqlDriver, type AbstractSqlPlatform, type EntityManager } from '@mikro-orm/sql';
+
+/** The DDL of the version table on `platform` (also printed by `migrate up --sql`). */
+export function versionTableSql(platform: AbstractSqlPlatform, tableName: string, schemaName?: string): string[] {
+  const table = new DatabaseTable(platform, tableName, schemaName);
+  const length = platform.getDefaultDateTimeLength();
+  const dt = { type: platform.getDateTimeTypeDeclarationSQL({ length }), mappedType: platform.getMappedType('datetime'), length };
+  const int = { type: platform.getIntegerTypeDeclarationSQL({}), mappedType: platform.getMappedType('number'), nullable: true };
+  table.addColumn({ name: 'id', type: platform.getIntegerTypeDeclarationSQL({ autoincrement: true, unsigned: true }), mappedType: platform.getMappedType('number'), primary: true, autoincrement: true });
+  table.addColumn({ name: 'name', type: platform.getVarcharTypeDeclarationSQL({ length: 255 }), mappedType: platform.getMappedType('string') });
+  table.addColumn({ name: 'executed_at', ...dt, default: platform.getCurrentTimestampSQL(length) });
+  table.addColumn({ name: 'status', type: platform.getVarcharTypeDeclarationSQL({ length: 16 }), mappedType: platform.getMappedType('string'), nullable: true });
+  table.addColumn({ name: 'started_at', ...dt, nullable: true });
+  table.addColumn({ name: 'finished_at', ...dt, nullable: true });
+  table.addColumn({ name: 'statements_total', ...int });
+  table.addColumn({ name: 'statements_done', ...int });
+  table.addColumn({ name: 'error', type: platform.getTextTypeDeclarationSQL({}), mappedType: platform.getMappedType('text'), nullable: true });
+  table.setIndexes([
+    { columnNames: ['id'], keyName: `${tableName}_pkey`, unique: true, primary: true, composite: false, constraint: true },
+    { columnNames: ['name'], keyName: `${tableName}_name_unique`, unique: true, primary: false, composite: false, constraint: false },
+  ] as never);
+  return platform.getSchemaHelper()!.createTable(table);
+}
 
 export type RunStatus = 'running' | 'failed' | 'applied';
 
@@ -60,23 +82,7 @@ export class TidemarkStorage extends MigrationStorage {
     const connection = this.#driver.getConnection();
     const { tableName, schemaName } = super.getTableName();
     if (!(await helper.tableExists(connection, tableName, schemaName))) {
-      const table = new DatabaseTable(platform, tableName, schemaName);
-      const length = platform.getDefaultDateTimeLength();
-      const dt = { type: platform.getDateTimeTypeDeclarationSQL({ length }), mappedType: platform.getMappedType('datetime'), length };
-      table.addColumn({ name: 'id', type: platform.getIntegerTypeDeclarationSQL({ autoincrement: true, unsigned: true }), mappedType: platform.getMappedType('number'), primary: true, autoincrement: true });
-      table.addColumn({ name: 'name', type: platform.getVarcharTypeDeclarationSQL({ length: 255 }), mappedType: platform.getMappedType('string') });
-      table.addColumn({ name: 'executed_at', ...dt, default: platform.getCurrentTimestampSQL(length) });
-      table.addColumn({ name: 'status', type: platform.getVarcharTypeDeclarationSQL({ length: 16 }), mappedType: platform.getMappedType('string'), nullable: true });
-      table.addColumn({ name: 'started_at', ...dt, nullable: true });
-      table.addColumn({ name: 'finished_at', ...dt, nullable: true });
-      table.addColumn({ name: 'statements_total', type: platform.getIntegerTypeDeclarationSQL({}), mappedType: platform.getMappedType('number'), nullable: true });
-      table.addColumn({ name: 'statements_done', type: platform.getIntegerTypeDeclarationSQL({}), mappedType: platform.getMappedType('number'), nullable: true });
-      table.addColumn({ name: 'error', type: platform.getTextTypeDeclarationSQL({}), mappedType: platform.getMappedType('text'), nullable: true });
-      table.setIndexes([
-        { columnNames: ['id'], keyName: 'primary', unique: true, primary: true, composite: false, constraint: true },
-        { columnNames: ['name'], keyName: `${tableName}_name_unique`, unique: true, primary: false, composite: false, constraint: false },
-      ] as never);
-      for (const sql of helper.createTable(table)) await connection.execute(sql, [], 'run');
+      for (const sql of versionTableSql(platform, tableName, schemaName)) await connection.execute(sql, [], 'run');
     }
     this.#ensured = true;
   }

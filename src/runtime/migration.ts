@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 import type { Op } from '../diff/ops.ts';
-import { applyOp } from '../schema/apply.ts';
+import { compileOps } from './compile.ts';
 import type { ColumnSpec, ReferentialAction } from '../schema/types.ts';
 import { runContext } from './context.ts';
 import { TableBuilder } from './table-builder.ts';
@@ -116,13 +116,9 @@ export abstract class TidemarkMigration extends Migration {
   override getQueries(): ReturnType<Migration['getQueries']> {
     const ctx = runContext();
     if (!ctx) throw new Error(`migration ${this.name}: tidemark migrations run through tidemark (migrateUp/migrateDown), not MikroORM's migrator alone`);
-    let schema = (ctx.direction === 'up' ? ctx.before : ctx.after).get(this.name!);
+    const schema = (ctx.direction === 'up' ? ctx.before : ctx.after).get(this.name!);
     if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
-    const statements: string[] = [];
-    for (const op of this.#ops) {
-      statements.push(...ctx.dialect.compile(op, schema));
-      schema = applyOp(schema, op);
-    }
+    const statements = compileOps(this.#ops, schema, ctx.dialect);
     const out = [...super.getQueries()];
     statements.forEach((sql, i) => {
       out.push(sql);

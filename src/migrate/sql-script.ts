@@ -1,0 +1,92 @@
+import type { ResolvedConfig } from '../config.ts';
+import type { DialectName } from '../dialect/dialect.ts';
+import { dialectFor } from '../dialect/index.ts';
+import { ConfigError, TargetError } from '../errors.ts';
+import { loadHistory, recordAll } from '../history/history.ts';
+import { replay } from '../history/replay.ts';
+import { installTsLoader } from '../loader/ts-loader.ts';
+import { compileOps } from '../runtime/compile.ts';
+import type { MigrationClass } from '../runtime/migration.ts';
+import { offlinePlatform } from './database.ts';
+import { downTargets, upTarget, type DownOptions, type UpOptions } from './run.ts';
+import { versionTableSql } from './storage.ts';
+
+export interface SqlScriptOptions {
+  direction: 'up' | 'down';
+  /** Dialect to write for; defaults to the one of the configured URL. */
+  dialect?: DialectName;
+  /**
+   * Where the database is assumed to stand: `up` starts after it (default: base), `down`
+   * reverts from it (default: the head). No database is consulted.
+   */
+  from?: string;
+}
+
+const DIALECTS: DialectName[] = ['sqlite', 'postgresql', 'mysql', 'mariadb'];
+
+/**
+ * The SQL a run would execute, as a script a DBA can read or run: the version table, each
+ * migration's statements and its version-table row, in transactions where the dialect has
+ * them. Touches no database.
+ */
+export async function migrationSql(config: ResolvedConfig, options: SqlScriptOptions & UpOptions & DownOptions): Promise<string> {
+  const dialectName = options.dialect ?? config.url?.dialect;
+  if (!dialectName) throw new ConfigError('--sql needs a dialect: pass --dialect sqlite|postgresql|mysql|mariadb, --url, or set url in the config');
+  if (!DIALECTS.includes(dialectName)) throw new ConfigError(`--dialect ${dialectName}: expected one of ${DIALECTS.join(', ')}`);
+  const dialect = dialectFor(dialectName);
+  installTsLoader({ cacheDir: config.cacheDir });
+  const history = await loadHistory(config.migrationsDir, process.cwd());
+  const { before, after } = replay(history, await recordAll(history));
+  const resolveFrom = (from: string) => {
+    const id = history.resolve(from);
+    if (!id) throw new TargetError(`--from ${from}: no such migration (or the prefix is ambiguous)`);
+    return id;
+  };
+
+  let ids: string[];
+  if (options.direction === 'up') {
+    const done = new Set(options.from ? history.lineage(resolveFrom(options.from)) : []);
+    const target = upTarget(history, options.to);
+    ids = target ? history.lineage(target).filter((id) => !done.has(id)) : [];
+  } else {
+    const head = options.from ? resolveFrom(options.from) : upTarget(history);
+    ids = downTargets(history, head ? history.lineage(head) : [], options);
+  }
+
+  const { platform, charset } = await offlinePlatform(dialectName);
+  const helper = platform.getSchemaHelper()!;
+  const q = (s: string) => platform.quoteIdentifier(s);
+  const table = q(config.tableName);
+  const lines: string[] = [];
+  const emit = (sql: string) => lines.push(/;\s*$/.test(sql) ? sql : `${sql};`);
+  const range = ids.length ? `${ids[0]} … ${ids.at(-1)}` : 'nothing to run';
+  lines.push(`-- tidemark migrate ${options.direction} --sql (${dialectName}): ${ids.length} migration${ids.length === 1 ? '' : 's'}, ${range}`);
+  lines.push(`-- Written without a database: assumes it stands at ${options.direction === 'up' ? (options.from ?? 'base') : (ids[0] ?? 'the head')}.`);
+  lines.push('');
+  if (options.direction === 'up') {
+    lines.push('-- version table (created when missing)');
+    for (const sql of versionTableSql(platform, config.tableName)) emit(sql.replace(/^create table /i, 'create table if not exists ').replace(/^create unique index /i, dialectName === 'mysql' || dialectName === 'mariadb' ? 'create unique index ' : 'create unique index if not exists '));
+    lines.push('');
+  }
+  const transactional = dialect.transactionalDdl;
+  if (dialectName === 'sqlite') emit('pragma foreign_keys = off');
+  if (transactional) emit('begin');
+  for (const id of ids) {
+    const migration = history.get(id)!.migration as MigrationClass & { record(m: 'up' | 'down'): Promise<import('../diff/ops.ts').Op[]> };
+    const ops = await migration.record(options.direction);
+    const start = (options.direction === 'up' ? before : after).get(id)!;
+    lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}`);
+    for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
+    for (const sql of compileOps(ops, start, dialect)) emit(sql);
+    if (options.direction === 'up') {
+      emit(`insert into ${table} (${q('name')}, ${q('status')}, ${q('started_at')}, ${q('finished_at')}) values (${platform.quoteValue(id)}, 'applied', current_timestamp, current_timestamp)`);
+    } else {
+      emit(`delete from ${table} where ${q('name')} = ${platform.quoteValue(id)}`);
+    }
+  }
+  lines.push('');
+  if (dialectName === 'sqlite') emit('pragma foreign_key_check');
+  if (transactional) emit('commit');
+  if (dialectName === 'sqlite') emit('pragma foreign_keys = on');
+  return `${lines.join('\n')}\n`;
+}
