@@ -85,6 +85,65 @@ for (const target of targets) {
       expect(await live(p)).toEqual({ tables: [] });
     });
 
+    it('reserved words, mixed case, Unicode and long names survive the round trip', async () => {
+      const p = new TestProject();
+      projects.push(p);
+      const long = 'a_rather_long_table_name_that_goes_on_and_on_for_a_while';
+      p.write(
+        'entities/Order.ts',
+        `import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+@Entity({ tableName: 'user' })
+export class User {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ fieldName: 'select' })
+  select!: string;
+}
+
+@Entity({ tableName: 'order' })
+@Index({ properties: ['displayName', 'größe'] })
+export class Order {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ fieldName: 'displayName' })
+  displayName!: string;
+
+  @Property({ fieldName: 'größe', type: 'decimal', precision: 8, scale: 2 })
+  größe!: string;
+
+  @ManyToOne(() => User, { deleteRule: 'cascade' })
+  user!: User;
+}
+
+@Entity({ tableName: '${long}' })
+@Index({ properties: ['description', 'anotherRatherLongColumnName'] })
+export class Long {
+  @PrimaryKey()
+  id!: number;
+
+  @Property({ length: 200 })
+  description!: string;
+
+  @Property({ fieldName: 'another_rather_long_column_name' })
+  anotherRatherLongColumnName!: string;
+}
+`,
+      );
+      p.ok(['gen-migration', '-m', 'awkward names']);
+      const file = p.read(`migrations/${p.migrations()[0]}`);
+      const names = [...file.matchAll(/t\.(?:index|unique|foreignKey)\('([^']+)'/g)].map((m) => m[1]!);
+      expect(names.length).toBeGreaterThan(3);
+      for (const n of names) expect(Buffer.byteLength(n)).toBeLessThanOrEqual(63);
+      p.ok(['migrate', 'up', '--url', dbUrl(p)]);
+      const history = replayInChild(p);
+      expect(await live(p)).toEqual(expectedPhysical(history.schemas[history.order.at(-1)!]!, target.name));
+      p.ok(['migrate', 'down', '--url', dbUrl(p)]);
+      expect(await live(p)).toEqual({ tables: [] });
+    });
+
     it('a history with every kind of operation, step by step, up and down', async () => {
       const p = new TestProject();
       projects.push(p);
