@@ -74,9 +74,28 @@ for (const [id, ms] of self) {
   const fn = `${cf.functionName || '(anonymous)'} ${mod}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
   byFn.set(fn, (byFn.get(fn) ?? 0) + ms);
 }
+// inclusive time (a function counted once per sample however deep it recurses); async
+// continuations start new stacks, so an async function's inclusive time covers its synchronous parts only
+const parent = new Map();
+for (const x of prof.nodes) for (const c of x.children ?? []) parent.set(c, x.id);
+const incl = new Map();
+for (const [id, ms] of self) {
+  const seen = new Set();
+  for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+    const { callFrame: cf } = byId.get(cur);
+    const mod = moduleOf(cf.url, cf.functionName);
+    if (!/^(tidemark|ts-morph|@ts-morph|project)/.test(mod) || !cf.functionName) continue;
+    const key = `${cf.functionName} ${mod}:${cf.lineNumber + 1}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    incl.set(key, (incl.get(key) ?? 0) + ms);
+  }
+}
 const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k);
 console.log(`\n${cell} N=${n}: wall ${wall.toFixed(0)} ms (with profiler overhead), profiled ${total.toFixed(0)} ms; profile: ${join(out, file)}\n`);
 console.log('| self time by module | ms | % |\n|---|---:|---:|');
 for (const [k, v] of top(byModule, 20)) console.log(`| ${k} | ${v.toFixed(0)} | ${((100 * v) / total).toFixed(1)} |`);
 console.log('\n| self time by function | ms |\n|---|---:|');
 for (const [k, v] of top(byFn, 25)) console.log(`| ${k} | ${v.toFixed(1)} |`);
+console.log('\n| inclusive time, tidemark / ts-morph / project functions | ms |\n|---|---:|');
+for (const [k, v] of top(incl, 30)) console.log(`| ${k} | ${v.toFixed(1)} |`);

@@ -5,7 +5,7 @@
 import { resolveConfig, type ConfigInput } from './config.ts';
 import type { SchemaSnapshot } from './schema/types.ts';
 import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
-import type { DownOptions, MigrateResult, MigrationStatus, UpOptions } from './migrate/run.ts';
+import type { DownOptions, MigrateResult, MigrationStatus, SessionOptions, UpOptions } from './migrate/run.ts';
 import type { SqlScriptOptions } from './migrate/sql-script.ts';
 
 export async function generateMigration(options: ConfigInput & GenerateOptions): Promise<GenerateResult> {
@@ -30,9 +30,9 @@ export async function migrationSql(options: ConfigInput & SqlScriptOptions & UpO
 }
 
 /** Marks a failed migration as applied or rolled back after a person repaired the schema. */
-export async function resolveMigration(options: ConfigInput & { id: string; outcome: 'applied' | 'rolled-back' }): Promise<MigrationStatus> {
+export async function resolveMigration(options: ConfigInput & SessionOptions & { id: string; outcome: 'applied' | 'rolled-back' }): Promise<MigrationStatus> {
   const config = await resolveConfig(options);
-  return (await import('./migrate/run.ts')).resolveFailed(config, options.id, options.outcome);
+  return (await import('./migrate/run.ts')).resolveMigration(config, options.id, options.outcome, options);
 }
 
 export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus> {

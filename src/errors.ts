@@ -32,6 +32,16 @@ export class MigrationFailedError extends TidemarkError {
   override name = 'MigrationFailedError';
 }
 
+/** The run was stopped by a signal; the current migration finished or rolled back first. */
+export class InterruptedError extends TidemarkError {
+  override name = 'InterruptedError';
+  override readonly exitCode: number;
+  constructor(signal: 'SIGINT' | 'SIGTERM', message: string) {
+    super(message);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
 /** A `--to` / `--step` target that is not in the history, or not reachable from where the database is. */
 export class TargetError extends TidemarkError {
   override name = 'TargetError';

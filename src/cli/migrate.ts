@@ -3,6 +3,19 @@ import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
 import { TidemarkError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 
+const LOCK_TIMEOUT = () =>
+  Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
+
+function lockOptions(cmd: TidemarkCommand, value: string | undefined) {
+  let lockTimeoutMs: number | undefined;
+  if (value !== undefined) {
+    const seconds = Number(value);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--lock-timeout ${value}: expected a number of seconds`);
+    lockTimeoutMs = seconds * 1000;
+  }
+  return { lockTimeoutMs, onWait: (holder: string) => cmd.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`) };
+}
+
 function transactionMode(value: string | undefined): 'all' | 'each' | undefined {
   if (value === undefined || value === 'all' || value === 'each') return value;
   throw new UsageError(`--transaction ${value}: expected 'all' or 'each'`);
@@ -60,11 +73,13 @@ export class MigrateUpCommand extends TidemarkCommand {
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
+  lockTimeout = LOCK_TIMEOUT();
 
   async run(): Promise<number> {
     if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
-    const result = await migrateUp({ ...this.configInput(), to: this.to, transaction: transactionMode(this.transaction) });
+    const result = await migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, transaction: transactionMode(this.transaction) });
+    for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, (await displayUrl(this)).url);
     return 0;
   }
@@ -87,6 +102,7 @@ export class MigrateDownCommand extends TidemarkCommand {
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: the head)' });
+  lockTimeout = LOCK_TIMEOUT();
 
   async run(): Promise<number> {
     const { migrateDown } = await import('../api.ts');
@@ -96,7 +112,7 @@ export class MigrateDownCommand extends TidemarkCommand {
       return 2;
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
-    const result = await migrateDown({ ...this.configInput(), to: this.to, step, transaction: transactionMode(this.transaction) });
+    const result = await migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, step, transaction: transactionMode(this.transaction) });
     report(this, result, (await displayUrl(this)).url);
     return 0;
   }
@@ -117,6 +133,7 @@ export class MigrateStatusCommand extends TidemarkCommand {
     }
     this.out(`Database: ${url}`);
     this.out(`Current:  ${where(status)}`);
+    this.out(`Lock:     ${status.lockHolder ? `held by ${status.lockHolder}` : 'free'}`);
     this.out(`Applied (${status.applied.length}):`);
     for (const a of status.applied) this.out(`  ${a.id}${a.executedAt ? `  ${a.executedAt}` : ''}${a.missingFile ? '  (file missing)' : ''}`);
     this.out(`Pending (${status.pending.length}):${status.pending.length ? '' : ' none'}`);
@@ -128,6 +145,7 @@ export class MigrateStatusCommand extends TidemarkCommand {
         this.out(`  ${f.id}  ${f.status === 'running' ? 'interrupted' : 'failed'}${progress}${f.error ? `: ${f.error}` : ''}`);
       }
     }
+    for (const n of status.notices) this.out(n);
     return 0;
   }
 }
@@ -135,8 +153,9 @@ export class MigrateStatusCommand extends TidemarkCommand {
 export class MigrateResolveCommand extends TidemarkCommand {
   static override paths = [['migrate', 'resolve']];
   static override usage = Command.Usage({
-    description: 'After repairing a failed migration by hand, record it as applied or as rolled back.',
-    details: 'On MySQL/MariaDB a failed migration may have run part of its statements; every later run is refused until this is said.',
+    description: 'Say what state a migration is in after you looked at the database: --applied or --rolled-back.',
+    details:
+      'A failed or interrupted migration (MySQL/MariaDB) blocks every run until resolved. --applied also accepts an edited file of an applied migration (records its new checksum); --rolled-back also forgets an applied migration whose file is gone.',
     examples: [
       ['The schema now has everything the migration makes', '$0 migrate resolve 20261124090000_add_user_age --applied'],
       ['The schema is back to before the migration', '$0 migrate resolve 20261124090000_add_user_age --rolled-back'],
@@ -145,11 +164,12 @@ export class MigrateResolveCommand extends TidemarkCommand {
   id = Option.String({ name: 'id' });
   applied = Option.Boolean('--applied', false, { description: 'Record the migration as applied' });
   rolledBack = Option.Boolean('--rolled-back', false, { description: 'Forget the migration, so that up runs it again' });
+  lockTimeout = LOCK_TIMEOUT();
 
   async run(): Promise<number> {
     if (this.applied === this.rolledBack) throw new UsageError('migrate resolve needs exactly one of --applied or --rolled-back');
     const { resolveMigration } = await import('../api.ts');
-    await resolveMigration({ ...this.configInput(), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
+    await resolveMigration({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
     this.out(`Recorded ${this.id} as ${this.applied ? 'applied' : 'rolled back'}.`);
     return 0;
   }

@@ -1,5 +1,7 @@
-import { readdirSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Op } from '../diff/ops.ts';
 import { HistoryError } from '../errors.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
@@ -8,8 +10,18 @@ import type { MigrationClass } from '../runtime/migration.ts';
 export interface MigrationNode {
   id: string;
   parents: readonly string[];
+  /** The file as shown to the user (relative to the working directory). */
   file: string;
+  /** SHA-256 of the file with line endings normalised, prefixed by the algorithm's name. */
+  checksum: string;
   migration: MigrationClass;
+}
+
+export const CHECKSUM_ALGORITHM = 'sha256-lf';
+
+/** A change of line endings alone (a Windows checkout) is not an edit. */
+export function checksumOf(text: string): string {
+  return `${CHECKSUM_ALGORITHM}:${createHash('sha256').update(text.replace(/\r\n?/g, '\n')).digest('hex')}`;
 }
 
 /** The migration files as a graph: every node names its parents, so branches and merges are data. */
@@ -116,19 +128,32 @@ export async function loadHistory(dir: string, cwd = process.cwd()): Promise<His
   for (const file of migrationFiles(dir)) {
     const shown = relative(cwd, file) || file;
     let mod: Record<string, unknown>;
+    const text = readFileSync(file, 'utf8');
     try {
       mod = await loadUserModule(file);
     } catch (error) {
-      throw new HistoryError(`cannot load migration ${shown}: ${firstLine(error)}`);
+      throw new HistoryError(`cannot load migration ${shown}${errorLine(error, file)}: ${firstLine(error)}`);
     }
     const classes = Object.values(mod).filter(isMigrationClass);
     if (classes.length !== 1) {
       throw new HistoryError(`migration ${shown} must export exactly one class extending TidemarkMigration (found ${classes.length})`);
     }
     const migration = classes[0]!;
-    nodes.push({ id: migration.id, parents: [...migration.parents], file: shown, migration });
+    if (`${migration.id}` !== basename(file).replace(/\.[mc]?[jt]s$/, '')) {
+      throw new HistoryError(`migration ${shown} declares id '${migration.id}', which is not its file name: rename one to match the other`);
+    }
+    nodes.push({ id: migration.id, parents: [...migration.parents], file: shown, checksum: checksumOf(text), migration });
   }
   return new History(nodes);
+}
+
+/** `:line` of a syntax error in `file`, from the stack Node gives it (the message has none). */
+function errorLine(error: unknown, file: string): string {
+  const stack = String((error as Error)?.stack ?? '');
+  const url = pathToFileURL(file).href;
+  const at = stack.indexOf(`${url}:`);
+  const m = at >= 0 ? /^:(\d+)/.exec(stack.slice(at + url.length)) : null;
+  return m ? `:${m[1]}` : '';
 }
 
 export function firstLine(error: unknown): string {

@@ -102,8 +102,14 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
   }
   const migrator = orm.migrator as Migrator;
-  // Its first init probes the database on a connection of its own: do it before any
-  // transaction holds SQLite's only connection.
-  await (migrator as unknown as { init(): Promise<void> }).init();
   return { orm, migrator, execute, close: () => orm.close(true) };
+}
+
+/**
+ * MikroORM's migrator creates the version table on its first init, probing the database on a
+ * connection of its own: call it under the run lock, and before any transaction holds
+ * SQLite's only connection.
+ */
+export async function initMigrator(db: Database): Promise<void> {
+  await (db.migrator as unknown as { init(): Promise<void> }).init();
 }

@@ -1,13 +1,15 @@
 import type { ResolvedConfig } from '../config.ts';
 import type { Dialect } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
-import { ConfigError, HistoryError, MigrationFailedError, TargetError } from '../errors.ts';
+import { ConfigError, HistoryError, InterruptedError, MigrationFailedError, TargetError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { replay } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { setRunContext } from '../runtime/context.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
-import { openDatabase, type Database } from './database.ts';
+import { initMigrator, openDatabase, type Database } from './database.ts';
+import { checkIntegrity } from './integrity.ts';
+import { acquireLock, lockHolder, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
 
 export interface FailedRun {
@@ -29,6 +31,10 @@ export interface MigrationStatus {
   heads: string[];
   /** Migrations that started and did not finish (only where DDL is not transactional). */
   failed: FailedRun[];
+  /** Who holds the run lock now, if anyone (status only). */
+  lockHolder?: string;
+  /** Things worth knowing that do not stop a run. */
+  notices: string[];
 }
 
 export interface MigrateResult {
@@ -56,18 +62,43 @@ interface Session {
   url: DatabaseUrl;
   rows: VersionRow[];
   executed: string[];
+  notices: string[];
 }
 
-async function withSession<T>(config: ResolvedConfig, fn: (s: Session) => Promise<T>): Promise<T> {
+export interface SessionOptions {
+  /** Take the run lock (every command that writes); how long to wait for it. */
+  lockTimeoutMs?: number;
+  /** Told when the lock is busy and this run waits. */
+  onWait?: (holder: string) => void;
+}
+
+/** Default `--lock-timeout`: long enough for another instance's migrations to finish. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60_000;
+
+async function withSession<T>(config: ResolvedConfig, options: SessionOptions | 'read-only', fn: (s: Session) => Promise<T>): Promise<T> {
   const url = requireUrl(config);
   installTsLoader({ cacheDir: config.cacheDir });
+  // Every file loads (and every id and parent checks out) before the database is touched.
   const history = await loadHistory(config.migrationsDir, process.cwd());
   const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration));
+  let lock: RunLock | undefined;
   try {
-    const rows = await db.migrator.versionTable.rows();
+    const storage = db.migrator.versionTable;
+    for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
+    let rows: VersionRow[];
+    if (options === 'read-only') {
+      rows = await storage.rowsIfExists();
+    } else {
+      lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait });
+      // Under the lock: create the version table if it is missing, then read the history
+      // as it is now, not as it was before another run finished.
+      await initMigrator(db);
+      rows = await storage.rows();
+    }
     const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
-    return await fn({ history, db, url, rows, executed });
+    return await fn({ history, db, url, rows, executed, notices: [] });
   } finally {
+    await lock?.release().catch(() => undefined);
     await db.close();
   }
 }
@@ -93,6 +124,7 @@ function statusOf(s: Session): MigrationStatus {
         error: r.error ?? undefined,
         startedAt: iso(r.started_at),
       })),
+    notices: s.notices,
   };
 }
 
@@ -136,7 +168,20 @@ async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: Tr
     progress: dialect.transactionalDdl ? undefined : (id, done, total) => storage.progressSql(id, done, total),
   });
   let current: string | undefined;
+  // SIGINT/SIGTERM: no new migration starts; the one running finishes (or its batch rolls
+  // back), the lock is released, and the process exits 130/143. A second signal exits at once.
+  let stopped: 'SIGINT' | 'SIGTERM' | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (stopped) process.exit(signal === 'SIGINT' ? 130 : 143);
+    stopped = signal;
+    process.stderr.write(`tidemark: ${signal}: stopping after ${current ?? 'the current step'} (send it again to exit at once)\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const interrupted = () =>
+    new InterruptedError(stopped!, `stopped by ${stopped}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`);
   const onStart = async (e: { name: string }) => {
+    if (stopped) throw interrupted();
     current = e.name;
     if (!dialect.transactionalDdl) await storage.markStarted(e.name);
   };
@@ -157,12 +202,15 @@ async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: Tr
         else await s.db.migrator.down(opts);
         if (sqlite) await foreignKeyCheck(s, direction, trx);
       };
+      if (stopped) throw interrupted();
       if (segment.transactional) await conn.transactional((trx) => go(trx));
       else await go();
       done.push(...segment.ids);
     }
+    if (stopped) throw interrupted();
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error;
+    if (error instanceof InterruptedError) throw interrupted();
     const message = redact(firstLine(error));
     if (!dialect.transactionalDdl && current) {
       await storage.markFailed(current, message).catch(() => undefined);
@@ -175,6 +223,8 @@ async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: Tr
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
     throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     options.transactional = true;
     s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
     setRunContext(undefined);
@@ -194,15 +244,21 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown): Pro
   }
 }
 
-export interface UpOptions {
+export interface UpOptions extends SessionOptions {
   /** Stop after this migration (id or unique prefix). */
   to?: string;
   transaction?: TransactionMode;
 }
 
+/** Checks that must pass before any DDL: a failed run, and the files against the version table. */
+function preflight(s: Session): void {
+  refuseAfterFailure(s);
+  s.notices.push(...checkIntegrity(s.history, s.rows));
+}
+
 export async function migrateUp(config: ResolvedConfig, options: UpOptions = {}): Promise<MigrateResult> {
-  return withSession(config, async (s) => {
-    refuseAfterFailure(s);
+  return withSession(config, options, async (s) => {
+    preflight(s);
     const applied = new Set(s.executed);
     const target = upTarget(s.history, options.to);
     const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
@@ -226,7 +282,7 @@ export function upTarget(history: History, to?: string): string | undefined {
   return heads[0];
 }
 
-export interface DownOptions {
+export interface DownOptions extends SessionOptions {
   /** Revert until this migration is the newest applied; `base` reverts everything. */
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
@@ -252,8 +308,8 @@ export function downTargets(history: History, executed: string[], options: DownO
 }
 
 export async function migrateDown(config: ResolvedConfig, options: DownOptions = {}): Promise<MigrateResult> {
-  return withSession(config, async (s) => {
-    refuseAfterFailure(s);
+  return withSession(config, options, async (s) => {
+    preflight(s);
     const ids = downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);
@@ -265,23 +321,42 @@ export async function migrateDown(config: ResolvedConfig, options: DownOptions =
 }
 
 export async function migrationStatus(config: ResolvedConfig): Promise<MigrationStatus> {
-  return withSession(config, async (s) => statusOf(s));
+  return withSession(config, 'read-only', async (s) => {
+    try {
+      s.notices.push(...checkIntegrity(s.history, s.rows));
+    } catch (error) {
+      // status reports what is wrong instead of refusing to report.
+      s.notices.push(`problem: ${(error as Error).message}`);
+    }
+    return { ...statusOf(s), lockHolder: await lockHolder(s.url, config.tableName) };
+  });
 }
 
 /**
- * After a person repaired a failed migration's half-applied schema: record it as applied,
- * or forget it (rolled back) so that `up` runs it again.
+ * After a person looked at the database: a failed migration is recorded as applied or
+ * forgotten (rolled back, so `up` runs it again); an applied migration whose file was edited
+ * gets the new checksum (`applied`); one whose file is gone is forgotten (`rolled-back`).
  */
-export async function resolveFailed(config: ResolvedConfig, id: string, outcome: 'applied' | 'rolled-back'): Promise<MigrationStatus> {
-  return withSession(config, async (s) => {
-    const row = s.rows.find((r) => r.name === id && r.status !== 'applied');
-    if (!row) {
-      const failed = statusOf(s).failed.map((f) => f.id);
-      throw new TargetError(`migration ${id} is not in a failed state${failed.length ? ` (failed: ${failed.join(', ')})` : ' (nothing is)'}`);
-    }
+export async function resolveMigration(
+  config: ResolvedConfig,
+  id: string,
+  outcome: 'applied' | 'rolled-back',
+  options: SessionOptions = {},
+): Promise<MigrationStatus> {
+  return withSession(config, options, async (s) => {
+    const row = s.rows.find((r) => r.name === id);
     const storage = s.db.migrator.versionTable;
-    if (outcome === 'applied') await storage.logMigration({ name: id });
-    else await storage.forget(id);
+    if (!row) throw new TargetError(`migration ${id} has no record in the database: there is nothing to resolve`);
+    const node = s.history.get(id);
+    if (outcome === 'applied') {
+      if (!node) throw new TargetError(`migration ${id} has no file, so it cannot be recorded as applied`);
+      await storage.logMigration({ name: id });
+    } else {
+      if (row.status === 'applied' && node) {
+        throw new TargetError(`migration ${id} is applied and its file exists: revert it with 'tidemark migrate down --to …' instead`);
+      }
+      await storage.forget(id);
+    }
     s.rows = await storage.rows();
     s.executed = s.rows.filter((r) => r.status === 'applied').map((r) => r.name);
     return statusOf(s);

@@ -79,7 +79,9 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
     for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
     for (const sql of compileOps(ops, start, dialect)) emit(sql);
     if (options.direction === 'up') {
-      emit(`insert into ${table} (${q('name')}, ${q('status')}, ${q('started_at')}, ${q('finished_at')}) values (${platform.quoteValue(id)}, 'applied', current_timestamp, current_timestamp)`);
+      const cols = ['name', 'status', 'started_at', 'finished_at', 'checksum'].map(q).join(', ');
+      const checksum = platform.quoteValue(history.get(id)!.checksum);
+      emit(`insert into ${table} (${cols}) values (${platform.quoteValue(id)}, 'applied', current_timestamp, current_timestamp, ${checksum})`);
     } else {
       emit(`delete from ${table} where ${q('name')} = ${platform.quoteValue(id)}`);
     }

@@ -18,6 +18,7 @@ export function versionTableSql(platform: AbstractSqlPlatform, tableName: string
   table.addColumn({ name: 'statements_total', ...int });
   table.addColumn({ name: 'statements_done', ...int });
   table.addColumn({ name: 'error', type: platform.getTextTypeDeclarationSQL({}), mappedType: platform.getMappedType('text'), nullable: true });
+  table.addColumn({ name: 'checksum', type: platform.getVarcharTypeDeclarationSQL({ length: 80 }), mappedType: platform.getMappedType('string'), nullable: true });
   table.setIndexes([
     { columnNames: ['id'], keyName: `${tableName}_pkey`, unique: true, primary: true, composite: false, constraint: true },
     { columnNames: ['name'], keyName: `${tableName}_name_unique`, unique: true, primary: false, composite: false, constraint: false },
@@ -36,6 +37,7 @@ export interface VersionRow {
   statements_total?: number | null;
   statements_done?: number | null;
   error?: string | null;
+  checksum?: string | null;
 }
 
 /**
@@ -47,6 +49,8 @@ export interface VersionRow {
 export class TidemarkStorage extends MigrationStorage {
   readonly #driver: AbstractSqlDriver;
   #ensured = false;
+  /** Checksums of the files being run, recorded with each migration as it is applied. */
+  readonly checksums = new Map<string, string>();
 
   constructor(driver: AbstractSqlDriver, options: ConstructorParameters<typeof MigrationStorage>[1]) {
     super(driver, options);
@@ -69,6 +73,7 @@ export class TidemarkStorage extends MigrationStorage {
         statementsTotal: p.integer().fieldNames('statements_total').nullable(),
         statementsDone: p.integer().fieldNames('statements_done').nullable(),
         error: p.text().fieldNames('error').nullable(),
+        checksum: p.string().fieldNames('checksum').nullable(),
       },
     }).init();
     entity.meta.sync();
@@ -87,6 +92,15 @@ export class TidemarkStorage extends MigrationStorage {
     this.#ensured = true;
   }
 
+  /** Like `rows`, but never creates the table (for read-only commands). */
+  async rowsIfExists(): Promise<VersionRow[]> {
+    const helper = this.#driver.getPlatform().getSchemaHelper()!;
+    const { tableName, schemaName } = super.getTableName();
+    if (!this.#ensured && !(await helper.tableExists(this.#driver.getConnection(), tableName, schemaName))) return [];
+    this.#ensured = true;
+    return this.rows();
+  }
+
   /** Every row, whatever its state, oldest first. */
   async rows(): Promise<VersionRow[]> {
     const rows = (await super.getExecutedMigrations()) as unknown as VersionRow[];
@@ -103,9 +117,10 @@ export class TidemarkStorage extends MigrationStorage {
     const name = this.getMigrationName(params.name);
     const ctx = tx ?? this.#master;
     const now = new Date();
-    const updated = await this.#driver.nativeUpdate(entity as never, { name } as never, { status: 'applied', finishedAt: now, error: null } as never, { ctx });
+    const checksum = this.checksums.get(name) ?? null;
+    const updated = await this.#driver.nativeUpdate(entity as never, { name } as never, { status: 'applied', finishedAt: now, error: null, checksum } as never, { ctx });
     if (!updated.affectedRows) {
-      await this.#driver.nativeInsert(entity as never, { name, status: 'applied', startedAt: now, finishedAt: now } as never, { ctx });
+      await this.#driver.nativeInsert(entity as never, { name, status: 'applied', startedAt: now, finishedAt: now, checksum } as never, { ctx });
     }
   }
 

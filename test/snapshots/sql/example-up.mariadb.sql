@@ -2,7 +2,7 @@
 -- Written without a database: assumes it stands at base.
 
 -- version table (created when missing)
-create table if not exists `tidemark_migrations` (`id` int not null auto_increment primary key, `name` varchar(255) not null, `executed_at` datetime not null default current_timestamp, `status` varchar(16) null, `started_at` datetime null, `finished_at` datetime null, `statements_total` int null, `statements_done` int null, `error` text null) default character set utf8mb4 engine = InnoDB;
+create table if not exists `tidemark_migrations` (`id` int not null auto_increment primary key, `name` varchar(255) not null, `executed_at` datetime not null default current_timestamp, `status` varchar(16) null, `started_at` datetime null, `finished_at` datetime null, `statements_total` int null, `statements_done` int null, `error` text null, `checksum` varchar(80) null) default character set utf8mb4 engine = InnoDB;
 alter table `tidemark_migrations` add unique `tidemark_migrations_name_unique` (`name`);
 
 
@@ -10,16 +10,16 @@ alter table `tidemark_migrations` add unique `tidemark_migrations_name_unique` (
 set names utf8mb4;
 create table `user` (`id` int not null primary key auto_increment, `email` varchar(255) not null, `name` varchar(255) not null) default character set utf8mb4 engine = InnoDB;
 create unique index `user_email_unique` on `user` (`email`);
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090333_create_user_table', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090333_create_user_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:4030081cda988ca9edfc93b3280b2ae6c10d5fd2bb7258dc4103089677882821');
 
 -- apply 20261124090337_create_project_table
 set names utf8mb4;
 create table `project` (`id` int not null primary key auto_increment, `name` varchar(100) not null, `description` text, `owner_id` int not null, `created_at` datetime(3) not null, constraint `project_owner_id_foreign` foreign key (`owner_id`) references `user` (`id`) on delete cascade) default character set utf8mb4 engine = InnoDB;
 create index `project_owner_id_index` on `project` (`owner_id`);
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090337_create_project_table', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090337_create_project_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:9fa89fefc81d098498f998a8a6bde5e5a903560c743378ab7cae41e0289b9366');
 
 -- apply 20261124090338_add_user_age
 set names utf8mb4;
 alter table `user` add column `age` int;
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090338_add_user_age', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090338_add_user_age', 'applied', current_timestamp, current_timestamp, 'sha256-lf:daf92fe20b5d1f7ba2161e3b1e1381e689fc6a90972a9d2844f81a908b41b0dc');
 

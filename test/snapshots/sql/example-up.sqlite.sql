@@ -2,7 +2,7 @@
 -- Written without a database: assumes it stands at base.
 
 -- version table (created when missing)
-create table if not exists `tidemark_migrations` (`id` integer not null primary key autoincrement, `name` text not null, `executed_at` datetime not null default (strftime('%s', 'now') * 1000), `status` text null, `started_at` datetime null, `finished_at` datetime null, `statements_total` integer null, `statements_done` integer null, `error` text null);
+create table if not exists `tidemark_migrations` (`id` integer not null primary key autoincrement, `name` text not null, `executed_at` datetime not null default (strftime('%s', 'now') * 1000), `status` text null, `started_at` datetime null, `finished_at` datetime null, `statements_total` integer null, `statements_done` integer null, `error` text null, `checksum` text null);
 create unique index if not exists `tidemark_migrations_name_unique` on `tidemark_migrations` (`name`);
 
 pragma foreign_keys = off;
@@ -11,16 +11,16 @@ begin;
 -- apply 20261124090333_create_user_table
 create table "user" ("id" integer not null primary key autoincrement, "email" text not null, "name" text not null);
 create unique index "user_email_unique" on "user" ("email");
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090333_create_user_table', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090333_create_user_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:4030081cda988ca9edfc93b3280b2ae6c10d5fd2bb7258dc4103089677882821');
 
 -- apply 20261124090337_create_project_table
 create table "project" ("id" integer not null primary key autoincrement, "name" text not null, "description" text, "owner_id" integer not null, "created_at" datetime not null, constraint "project_owner_id_foreign" foreign key ("owner_id") references "user" ("id") on delete cascade);
 create index "project_owner_id_index" on "project" ("owner_id");
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090337_create_project_table', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090337_create_project_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:9fa89fefc81d098498f998a8a6bde5e5a903560c743378ab7cae41e0289b9366');
 
 -- apply 20261124090338_add_user_age
 alter table "user" add column "age" integer;
-insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`) values ('20261124090338_add_user_age', 'applied', current_timestamp, current_timestamp);
+insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20261124090338_add_user_age', 'applied', current_timestamp, current_timestamp, 'sha256-lf:daf92fe20b5d1f7ba2161e3b1e1381e689fc6a90972a9d2844f81a908b41b0dc');
 
 pragma foreign_key_check;
 commit;
