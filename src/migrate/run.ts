@@ -83,18 +83,16 @@ async function withSession<T>(config: ResolvedConfig, options: SessionOptions | 
   const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration));
   let lock: RunLock | undefined;
   try {
-    const storage = db.migrator.versionTable;
-    for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
-    let rows: VersionRow[];
-    if (options === 'read-only') {
-      rows = await storage.rowsIfExists();
-    } else {
+    if (options !== 'read-only') {
       lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait });
       // Under the lock: create the version table if it is missing, then read the history
       // as it is now, not as it was before another run finished.
       await initMigrator(db);
-      rows = await storage.rows();
     }
+    // After init: creating a database makes MikroORM build a new storage.
+    const storage = db.migrator.versionTable;
+    for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
+    const rows = options === 'read-only' ? await storage.rowsIfExists() : await storage.rows();
     const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
     return await fn({ history, db, url, rows, executed, notices: [] });
   } finally {
