@@ -20,7 +20,7 @@
 //   gen_init_cold  the same with no transpile cache and no compile cache at all
 //   gen_age        T0 has `age`, migrations = mig_init, no db; caches = cache_init
 //                  (so the edited T0 is the one transpile-cache miss, as after a real edit)
-//   apply          T0 has `age`, migrations = mig_age, no db; caches = cache_age
+//   apply          T0 has `age`, migrations = mig_age, no db; caches = cache_apply (as after a previous migrate up)
 //   raw_node, raw_sqlite3   raw-floor project: no db
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -169,7 +169,7 @@ export function prepare(dir, phase, n) {
       t0('age'), mig('init'), rmDb(dir), restoreCaches(dir, 'init');
       break;
     case 'apply':
-      t0('age'), mig('age'), rmDb(dir), restoreCaches(dir, 'age');
+      t0('age'), mig('age'), rmDb(dir), restoreCaches(dir, 'apply');
       break;
     case 'raw_node':
     case 'raw_sqlite3':

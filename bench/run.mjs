@@ -115,6 +115,8 @@ function setupProject(n) {
   cpSync(join(dir, 'migrations'), join(state, 'mig_age'), { recursive: true });
   saveCaches(dir, 'age');
   runOrDie([NODE, CLI, 'migrate', 'up'], dir, `tidemark migrate up (N=${n})`);
+  // The apply cell starts from the caches a deploy that ran `migrate up` before would have.
+  saveCaches(dir, 'apply');
   log(`setup tidemark N=${n}: ok (first, fully cold gen-migration -m init took ${coldInit.toFixed(2)} s); ${checkResult(dir, 'apply', n)}`);
 
   const raw = rawDir(n);

@@ -4,6 +4,7 @@
 // load on every command, as chunks a fraction of that (see shared/research/startup-floor.md).
 // Native drivers, ts-morph and TypeScript stay external.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -13,6 +14,8 @@ await build({
     cli: 'src/cli/main.ts',
     index: 'src/index.ts',
     runtime: 'src/runtime/index.ts',
+    'emit-process': 'codegen/emit-process.ts',
+    emitter: 'codegen/emitter.ts',
     'vendor/core': 'src/vendor/core.ts',
     'vendor/decorators-legacy': 'src/vendor/decorators-legacy.ts',
     'vendor/decorators-es': 'src/vendor/decorators-es.ts',
@@ -37,3 +40,23 @@ await build({
   define: { TIDEMARK_VERSION: JSON.stringify(pkg.version), TIDEMARK_BUNDLED: 'true' },
   logLevel: 'warning',
 });
+
+// The emitter's V8 startup snapshot: ts-morph loaded and initialised ahead of time, so the
+// emitter process gen-migration starts is ready in ~0.09 s instead of ~0.17 s. Built for the
+// Node running this build; without it, the emitter loads ts-morph on start.
+try {
+  await build({
+    entryPoints: ['codegen/emit-snapshot.ts'],
+    outfile: 'dist/emit-snapshot.cjs',
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node22',
+    logLevel: 'error',
+  });
+  execFileSync(process.execPath, ['--snapshot-blob', 'dist/emitter.blob', '--build-snapshot', 'dist/emit-snapshot.cjs'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  rmSync('dist/emit-snapshot.cjs');
+} catch (error) {
+  rmSync('dist/emitter.blob', { force: true });
+  console.warn(`build: no emitter snapshot (${String(error?.message ?? error).split('\n')[0]}); gen-migration loads ts-morph at run time instead`);
+}

@@ -10,6 +10,7 @@ import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro
 import { plan, type MigrationPlan } from '../plan/plan.ts';
 import { sameJson } from '../schema/normalize.ts';
 import { readSnapshot, serializeSnapshot, writeFileAtomic } from '../snapshot/store.ts';
+import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
 import { loadEntities } from './entities.ts';
 
 export type GenerateResult =
@@ -30,7 +31,20 @@ export interface GenerateOptions {
 }
 
 export async function generateMigration(config: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
+  const emitter = options.check ? undefined : startEmitter();
+  try {
+    return await generate(config, options, emitter);
+  } finally {
+    emitter?.close();
+  }
+}
+
+// TIDEMARK_TIMING=1 prints how long each phase took (ms since the process started).
+const mark = process.env.TIDEMARK_TIMING ? (what: string) => process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`) : () => {};
+
+async function generate(config: ResolvedConfig, options: GenerateOptions, emitter: Emitter | undefined): Promise<GenerateResult> {
   const show = (p: string) => relative(process.cwd(), p) || p;
+  mark('generate: start');
   const history = await loadHistory(config.migrationsDir, process.cwd());
   const heads = history.heads();
   if (heads.length > 1) {
@@ -38,6 +52,7 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
   }
   const head = heads[0] ?? null;
   const prev = schemaAt(replay(history, await recordAll(history)), head);
+  mark('history loaded and replayed');
   const stored = readSnapshot(config.snapshotFile, show(config.snapshotFile));
   if (stored && !sameJson(stored, prev)) {
     throw new HistoryError(
@@ -47,7 +62,10 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
 
   let next;
   try {
-    next = { ...(await snapshotFromEntities(await loadEntities(config))), head };
+    const classes = await loadEntities(config);
+    mark('entities loaded');
+    next = { ...(await snapshotFromEntities(classes)), head };
+    mark('metadata discovered');
   } catch (error) {
     if (error instanceof EntityMappingError) throw new EntityError(error.message);
     throw error;
@@ -66,9 +84,11 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
 
   const p = plan(prev, ops);
-  const { emitMigration } = await import('../../codegen/emit.ts');
-  const code = emitMigration({ id, parents: head ? [head] : [], message: options.message, up: p.up, down: p.down, warnings: p.warnings });
+  mark('diffed and planned');
+  const code = await emitter!.emit({ id, parents: head ? [head] : [], message: options.message, up: p.up, down: p.down, warnings: p.warnings });
+  mark('emitted');
   writeFileAtomic(file, code);
   writeFileAtomic(config.snapshotFile, serializeSnapshot({ ...p.after, head: id }));
+  mark('written');
   return { kind: 'written', id, file, plan: p };
 }
