@@ -1,17 +1,11 @@
 // Entry of the emitter's V8 startup snapshot (built at install by scripts/build.mjs): ts-morph
 // and TypeScript are loaded and initialised while the snapshot is built, so a process started
-// from it emits at once. Reads one plan as JSON on stdin, writes the migration on stdout.
+// from it serves requests at once.
 import { startupSnapshot } from 'node:v8';
-import { emitMigration } from './emit.ts';
+import { handle, serve } from './emit-service.ts';
 
-// Touch the printer once so its lazy parts are in the snapshot too.
-emitMigration({ id: '00000000000000_warm', parents: [], message: 'warm', up: [], down: [], warnings: [] });
+// Exercise the printer and the transpiler once so their lazy parts are in the snapshot too.
+handle({ id: 0, op: 'emit', input: { id: '00000000000000_warm', parents: [], message: 'warm', up: [], down: [], warnings: [] } });
+handle({ id: 0, op: 'transpile', file: 'warm.ts', source: '@Entity() export class Warm { @Property() a!: string; }' });
 
-startupSnapshot.setDeserializeMainFunction(() => {
-  const chunks: Buffer[] = [];
-  process.stdin.on('data', (c: Buffer) => chunks.push(c));
-  process.stdin.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    if (text) process.stdout.write(emitMigration(JSON.parse(text)));
-  });
-});
+startupSnapshot.setDeserializeMainFunction(serve);

@@ -1,24 +1,31 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { EmitInput } from './emit.ts';
+import type { Answer, RequestBody } from './emit-service.ts';
 
 declare const TIDEMARK_BUNDLED: boolean | undefined;
 
+/**
+ * gen-migration's helper process: it loads ts-morph while the main process loads entities,
+ * transpiles the entity files the cache lacks, and renders the migration. Every call falls
+ * back to doing the work in this process if the helper is not there.
+ */
 export interface Emitter {
+  /** Transpiled code for each file, in order; undefined when the helper cannot do it. */
+  transpile(files: { file: string; source: string }[]): Promise<string[] | undefined>;
   emit(input: EmitInput): Promise<string>;
-  /** Stops the emitter process when there turned out to be nothing to emit. */
   close(): void;
 }
 
 let prewarmed: ChildProcess | undefined;
 
-function spawnEmitter(): ChildProcess | undefined {
+function spawnHelper(): ChildProcess | undefined {
   try {
     // Bundled, this code may sit in dist/ or in dist/chunks/; the entries are in dist/.
     const dist = new URL(import.meta.url.includes('/chunks/') ? '../' : './', import.meta.url);
     // A V8 startup snapshot with ts-morph already loaded (built at install for this Node)
     // starts in a fraction of the time; a blob from another Node version makes the child
-    // fail, and the plan is then emitted in this process.
+    // fail, and the work is then done in this process.
     const blob = new URL('emitter.blob', dist);
     const args =
       typeof TIDEMARK_BUNDLED !== 'boolean'
@@ -26,46 +33,83 @@ function spawnEmitter(): ChildProcess | undefined {
         : existsSync(blob)
           ? ['--snapshot-blob', blob.pathname]
           : [new URL('emit-process.mjs', dist).pathname];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     child.on('error', () => undefined);
-    child.unref();
-    for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { unref?(): void })?.unref?.();
+    idle(child);
     return child;
   } catch {
     return undefined;
   }
 }
 
-/** Called by the CLI's entry for `gen-migration`, before anything else loads. */
-export function prewarmEmitter(): void {
-  prewarmed ??= spawnEmitter();
+/** An idle helper must never keep the process alive. */
+function idle(child: ChildProcess): void {
+  child.unref();
+  for (const s of [child.stdin, child.stdout]) (s as unknown as { unref?(): void })?.unref?.();
 }
 
-/**
- * Starts the emitter now (unless the CLI already did) and returns a handle to use once the
- * plan is ready. If the emitter process fails, emission happens in this process instead.
- */
+function busy(child: ChildProcess): void {
+  child.ref();
+  for (const s of [child.stdin, child.stdout]) (s as unknown as { ref?(): void })?.ref?.();
+}
+
+/** Called by the CLI's entry for `gen-migration`, before anything else loads. */
+export function prewarmEmitter(): void {
+  prewarmed ??= spawnHelper();
+}
+
 export function startEmitter(): Emitter {
-  const child = prewarmed ?? spawnEmitter();
+  const child = prewarmed ?? spawnHelper();
   prewarmed = undefined;
-  const inProcess = async (input: EmitInput) => (await import('./emit.ts')).emitMigration(input);
+  const pending = new Map<number, { resolve(v: string): void; reject(e: Error): void }>();
+  let nextId = 1;
+  let dead = !child;
+  if (child) {
+    let buffered = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const answer = JSON.parse(buffered.slice(0, nl)) as Answer;
+        buffered = buffered.slice(nl + 1);
+        const p = pending.get(answer.id);
+        pending.delete(answer.id);
+        if (answer.error !== undefined) p?.reject(new Error(answer.error));
+        else p?.resolve(answer.value!);
+        if (pending.size === 0) idle(child);
+      }
+    });
+    const fail = () => {
+      dead = true;
+      for (const p of pending.values()) p.reject(new Error('emitter process ended'));
+      pending.clear();
+    };
+    child.on('close', fail);
+    child.stdin!.on('error', fail);
+  }
+  const ask = (req: RequestBody): Promise<string> => {
+    if (dead || !child) return Promise.reject(new Error('no emitter process'));
+    busy(child);
+    const id = nextId++;
+    return new Promise<string>((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      child.stdin!.write(`${JSON.stringify({ ...req, id })}\n`);
+    });
+  };
   return {
-    async emit(input) {
-      if (!child || child.exitCode !== null) return inProcess(input);
+    async transpile(files) {
       try {
-        // Held unreferenced while idle, so a run with nothing to emit never waits for it.
-        child.ref();
-        for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as { ref?(): void })?.ref?.();
-        const out: Buffer[] = [];
-        child.stdout!.on('data', (d: Buffer) => out.push(d));
-        const done = new Promise<number | null>((resolve) => child.on('close', resolve));
-        child.stdin!.end(JSON.stringify(input));
-        const code = await done;
-        const text = Buffer.concat(out).toString('utf8');
-        if (code !== 0 || !text) return inProcess(input);
-        return text;
+        return await Promise.all(files.map((f) => ask({ op: 'transpile', file: f.file, source: f.source })));
       } catch {
-        return inProcess(input);
+        return undefined;
+      }
+    },
+    async emit(input) {
+      try {
+        return await ask({ op: 'emit', input });
+      } catch {
+        return (await import('./emit.ts')).emitMigration(input);
       }
     },
     close() {

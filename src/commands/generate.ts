@@ -62,7 +62,7 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
 
   let next;
   try {
-    const classes = await loadEntities(config);
+    const classes = await loadEntities(config, emitter);
     mark('entities loaded');
     next = { ...(await snapshotFromEntities(classes)), head };
     mark('metadata discovered');

@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire, registerHooks } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { CACHE_FORMAT, transpileWith, usesEsDecorators } from './transpile.ts';
 
 /**
  * Loads the user's TypeScript (config, entities, migrations) with no build step.
@@ -17,7 +18,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
  * register into the same MikroORM that reads them.
  */
 
-const CACHE_FORMAT = 'tidemark-transpile-esm-1';
 const SHARED = /^(tidemark(\/|$)|@mikro-orm\/|reflect-metadata$)/;
 const DECORATOR = /^\s*@[A-Za-z_$][\w$.]*\s*(\(|$)/m;
 
@@ -76,31 +76,43 @@ function typescript(): Ts {
   return tsModule;
 }
 
+function cacheKey(source: string): string {
+  return createHash('sha256').update(`${CACHE_FORMAT}\0${usesEsDecorators(source) ? 'es' : 'legacy'}\0${source}`).digest('base64url');
+}
+
 function transpile(file: string, source: string): string {
-  const esDecorators = /from\s+['"]@mikro-orm\/decorators\/es['"]/.test(source);
-  const key = createHash('sha256').update(`${CACHE_FORMAT}\0${esDecorators ? "es" : "legacy"}\0${source}`).digest('base64url');
+  const key = cacheKey(source);
   used.add(key);
   const hit = entries[key];
   if (hit !== undefined) return hit;
-  const ts = typescript();
-  const out = ts.transpileModule(source, {
-    fileName: file,
-    reportDiagnostics: false,
-    compilerOptions: {
-      module: ts.ModuleKind.ESNext,
-      target: ts.ScriptTarget.ES2022,
-      verbatimModuleSyntax: false,
-      sourceMap: false,
-      inlineSourceMap: true,
-      inlineSources: false,
-      experimentalDecorators: !esDecorators,
-      emitDecoratorMetadata: !esDecorators,
-      useDefineForClassFields: esDecorators,
-    },
-  }).outputText;
+  const out = transpileWith(typescript(), file, source);
   entries[key] = out;
   dirty = true;
   return out;
+}
+
+export interface Miss {
+  file: string;
+  source: string;
+  key: string;
+}
+
+/** The decorated files among `files` that the cache cannot serve: transpile them ahead, in a batch. */
+export function transpileMisses(files: string[]): Miss[] {
+  const out: Miss[] = [];
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    if (!DECORATOR.test(source)) continue;
+    const key = cacheKey(source);
+    if (entries[key] === undefined) out.push({ file, source, key });
+  }
+  return out;
+}
+
+/** Stores output transpiled elsewhere (by the emitter process) for `transpileMisses`' keys. */
+export function addTranspiled(key: string, code: string): void {
+  entries[key] = code;
+  dirty = true;
 }
 
 function tsCandidate(specifier: string): string | undefined {
