@@ -39,10 +39,13 @@ describe('migrate start-up path', () => {
     }
   });
 
-  it('(control) gen-migration with something to emit does load them, so the check above can fail', () => {
+  it('(control) gen-migration loads the entities and the differ, so the checks above can fail', () => {
     p.write('entities/User.ts', USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  nickname?: string;'));
     const urls = loaded(['gen-migration', '-m', 'nickname']);
-    expect(urls.some((u) => u.includes('ts-morph'))).toBe(true);
     expect(urls.some((u) => u.includes('/entities/'))).toBe(true);
+    const ours = urls.filter((u) => u.startsWith('file:') && u.includes('/dist/'));
+    expect(ours.some((u) => /function diff\(/.test(readFileSync(fileURLToPath(u), 'utf8')))).toBe(true);
+    // ts-morph itself runs in the emitter process, started from its snapshot, not here.
+    expect(urls.filter((u) => u.includes('ts-morph/dist'))).toEqual([]);
   });
 });
