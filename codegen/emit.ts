@@ -52,9 +52,14 @@ export function emitMigration(input: EmitInput): string {
     ],
     methods: [
       method('up', (w) => renderOps(w, input.up)),
-      method('down', (w) =>
-        input.down ? renderOps(w, input.down) : void w.writeLine(`throw new Error('${input.id} cannot be reverted automatically');`),
-      ),
+      method('down', (w) => {
+        if (!input.down) return void w.writeLine(`throw new Error('${input.id} cannot be reverted automatically');`);
+        if (destructive.length) {
+          w.writeLine(`// Restores the schema only: the data that up() removed cannot be brought back`);
+          w.writeLine(`// (${destructive.map((d) => d.target).join(', ')}).`);
+        }
+        renderOps(w, input.down);
+      }),
     ],
   };
   const file = project.createSourceFile('migration.ts', {

@@ -55,3 +55,44 @@ export async function replayHistory(options: ConfigInput = {}): Promise<{ order:
     schemas: Object.fromEntries(history.order.map((id) => [id, schemaAt(states, id)])),
   };
 }
+
+/** Joins the heads of a branched history with a merge migration. */
+export async function mergeHeads(options: ConfigInput & { message: string; now?: () => Date }): Promise<import('./commands/merge.ts').MergeResult> {
+  const config = await resolveConfig(options);
+  return (await import('./commands/merge.ts')).mergeHeads(config, options);
+}
+
+/** Rewrites the stored snapshot from the migration history. */
+export async function rebuildSnapshot(options: ConfigInput = {}): Promise<{ file: string; head: string | null; changed: boolean }> {
+  const config = await resolveConfig(options);
+  return (await import('./commands/snapshot.ts')).rebuildSnapshot(config);
+}
+
+/** Everything CI should fail on: broken files, several heads, a stale snapshot, uncaptured entity changes. */
+export async function checkProject(options: ConfigInput = {}): Promise<import('./commands/check.ts').CheckReport> {
+  const config = await resolveConfig(options);
+  return (await import('./commands/check.ts')).check(config);
+}
+
+/** Applies every migration up, down and up again on a scratch database, comparing schemas at each step. */
+export async function verifyMigrations(options: ConfigInput & { scratchUrl?: string } = {}): Promise<import('./migrate/verify.ts').VerifyReport> {
+  const config = await resolveConfig({ ...options, url: undefined });
+  return (await import('./migrate/verify.ts')).verifyHistory(config, { url: options.scratchUrl });
+}
+
+/** The history newest first; marked against the database when `url` (or the config) names one that answers. */
+export async function historyGraph(options: ConfigInput & { offline?: boolean } = {}): Promise<{ lines: import('./commands/history-view.ts').HistoryLine[]; note?: string }> {
+  const config = await resolveConfig(options);
+  const { historyLines } = await import('./commands/history-view.ts');
+  const { installTsLoader } = await import('./loader/ts-loader.ts');
+  const { loadHistory } = await import('./history/history.ts');
+  installTsLoader({ cacheDir: config.cacheDir });
+  const history = await loadHistory(config.migrationsDir);
+  if (!config.url || options.offline) return { lines: historyLines(history) };
+  try {
+    const status = await (await import('./migrate/run.ts')).migrationStatus(config);
+    return { lines: historyLines(history, new Set(status.applied.map((a) => a.id))) };
+  } catch (error) {
+    return { lines: historyLines(history), note: `not marked against ${config.url.display}: ${(error as Error).message.split('\n')[0]}` };
+  }
+}

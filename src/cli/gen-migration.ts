@@ -3,6 +3,7 @@ import { relative } from 'node:path';
 import type { RenameHints } from '../diff/diff.ts';
 import { TidemarkError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { describeOp } from './describe.ts';
 
 export class GenMigrationCommand extends TidemarkCommand {
   static override paths = [['gen-migration']];
@@ -21,6 +22,9 @@ export class GenMigrationCommand extends TidemarkCommand {
   rename = Option.Array('--rename', {
     description: 'State a rename instead of a drop and an add: old_table=new_table, or table.old_column=new_column (repeatable)',
   });
+  noRename = Option.Array('--no-rename', { description: 'Say that a dropped table or table.column was not renamed (its data is dropped)' });
+  allowDestructive = Option.Boolean('--allow-destructive', false, { description: 'Write the migration even if it drops tables or columns, narrows types or adds NOT NULL without a default' });
+  allow = Option.Array('--allow', { description: 'Allow one destructive change: a code (TM102) or code:target (TM102:user.age) (repeatable)' });
 
   async run(): Promise<number> {
     if (!this.check && !this.message?.trim()) throw new UsageError('gen-migration needs -m "<message>" (what the migration does)');
@@ -30,6 +34,9 @@ export class GenMigrationCommand extends TidemarkCommand {
     const result = await generateMigration({
       ...this.configInput(),
       renames: parseRenames(this.rename ?? []),
+      notRenamed: this.noRename,
+      allow: { all: this.allowDestructive, items: this.allow },
+      ask: process.stdin.isTTY && process.stdout.isTTY && !process.env.CI ? (q) => askYesNo(this, `${q.description}. Renamed? (--rename ${q.answer}) [y/N] `) : undefined,
       message: this.message ?? '',
       empty: this.empty,
       check: this.check,
@@ -41,13 +48,23 @@ export class GenMigrationCommand extends TidemarkCommand {
         return 0;
       case 'changes':
         this.out(`The entities differ from the migration history (${result.ops.length} change${result.ops.length === 1 ? '' : 's'}); run gen-migration -m "<message>".`);
-        for (const op of result.ops) this.out(`  ${describe(op)}`);
+        for (const op of result.ops) this.out(`  ${describeOp(op)}`);
         return 1;
       case 'written':
         this.out(relative(process.cwd(), result.file));
         for (const w of result.plan.warnings) this.context.stderr.write(`warning: ${w.code} ${w.message}\n`);
         return 0;
     }
+  }
+}
+
+async function askYesNo(cmd: TidemarkCommand, question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: cmd.context.stdin, output: cmd.context.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }
 
@@ -66,31 +83,3 @@ class UsageError extends TidemarkError {
   override readonly exitCode = 2;
 }
 
-function describe(op: import('../diff/ops.ts').Op): string {
-  switch (op.kind) {
-    case 'createTable':
-      return `create table ${op.table.name}`;
-    case 'dropTable':
-      return `drop table ${op.table}`;
-    case 'renameTable':
-      return `rename table ${op.from} → ${op.to}`;
-    case 'addColumn':
-      return `add column ${op.table}.${op.column.name}`;
-    case 'dropColumn':
-      return `drop column ${op.table}.${op.column}`;
-    case 'alterColumn':
-      return `alter column ${op.table}.${op.column.name}`;
-    case 'renameColumn':
-      return `rename column ${op.table}.${op.from} → ${op.to}`;
-    case 'createIndex':
-      return `create ${op.index.unique ? 'unique ' : ''}index ${op.index.name} on ${op.table}`;
-    case 'dropIndex':
-      return `drop index ${op.index} on ${op.table}`;
-    case 'addForeignKey':
-      return `add foreign key ${op.foreignKey.name} on ${op.table}`;
-    case 'dropForeignKey':
-      return `drop foreign key ${op.foreignKey} on ${op.table}`;
-    case 'sql':
-      return `sql`;
-  }
-}

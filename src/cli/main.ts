@@ -1,5 +1,7 @@
 import { Builtins, Cli } from 'clipanion';
 import { redact } from '../url.ts';
+import { HistoryCommand, MergeCommand, SnapshotRebuildCommand } from './branches.ts';
+import { CheckCommand, VerifyCommand } from './check.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
 import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
 
@@ -12,6 +14,11 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(MigrateDownCommand);
   cli.register(MigrateStatusCommand);
   cli.register(MigrateResolveCommand);
+  cli.register(MergeCommand);
+  cli.register(HistoryCommand);
+  cli.register(SnapshotRebuildCommand);
+  cli.register(CheckCommand);
+  cli.register(VerifyCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, colorDepth: 1 };

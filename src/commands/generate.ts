@@ -1,17 +1,16 @@
-import { existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
 import { diff, type RenameHints } from '../diff/diff.ts';
 import type { Op } from '../diff/ops.ts';
-import { EntityError, HistoryError } from '../errors.ts';
-import { loadHistory, recordAll } from '../history/history.ts';
-import { replay, schemaAt } from '../history/replay.ts';
+import { EntityError, HistoryError, TidemarkError } from '../errors.ts';
 import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro-orm.ts';
+import { refused, type Allowance } from '../plan/gate.ts';
 import { plan, type MigrationPlan } from '../plan/plan.ts';
-import { sameJson } from '../schema/normalize.ts';
-import { readSnapshot, serializeSnapshot, writeFileAtomic } from '../snapshot/store.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
 import { loadEntities } from './entities.ts';
+import { applicableHints, mergeHints, renameQuestions, type RenameQuestion } from './renames.ts';
+import { loadState, multipleHeads, type ProjectState } from './state.ts';
+import { writeMigration } from './write-migration.ts';
 
 export type GenerateResult =
   | { kind: 'noChanges' }
@@ -25,9 +24,26 @@ export interface GenerateOptions {
   empty?: boolean;
   /** Compare only: write nothing. */
   check?: boolean;
+  /** Renames stated on the command line (those stated with `@RenamedFrom` are read from the entities). */
   renames?: RenameHints;
+  /** Drops that look like renames but are not (`table` or `table.column`). */
+  notRenamed?: string[];
+  /** Asked about each drop-and-add that looks like a rename when nobody said; without it, such a diff is refused. */
+  ask?: (question: RenameQuestion) => Promise<boolean>;
+  /** Destructive changes allowed into the migration. */
+  allow?: Allowance;
   /** The clock that stamps the id (injected so output is reproducible). */
   now?: () => Date;
+}
+
+/** A drop and an add that may be a rename, with nobody saying which. */
+export class RenameAmbiguityError extends TidemarkError {
+  override name = 'RenameAmbiguityError';
+}
+
+/** The change would lose data and was not allowed. */
+export class DestructiveChangeError extends TidemarkError {
+  override name = 'DestructiveChangeError';
 }
 
 export async function generateMigration(config: ResolvedConfig, options: GenerateOptions): Promise<GenerateResult> {
@@ -42,53 +58,66 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
 // TIDEMARK_TIMING=1 prints how long each phase took (ms since the process started).
 const mark = process.env.TIDEMARK_TIMING ? (what: string) => process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`) : () => {};
 
-async function generate(config: ResolvedConfig, options: GenerateOptions, emitter: Emitter | undefined): Promise<GenerateResult> {
-  const show = (p: string) => relative(process.cwd(), p) || p;
-  mark('generate: start');
-  const history = await loadHistory(config.migrationsDir, process.cwd());
-  const heads = history.heads();
-  if (heads.length > 1) {
-    throw new HistoryError(`the history has ${heads.length} heads (${heads.join(', ')}): merge them before generating a new migration`);
-  }
-  const head = heads[0] ?? null;
-  const prev = schemaAt(replay(history, await recordAll(history)), head);
-  mark('history loaded and replayed');
-  const stored = readSnapshot(config.snapshotFile, show(config.snapshotFile));
-  if (stored && !sameJson(stored, prev)) {
-    throw new HistoryError(
-      `${show(config.snapshotFile)} does not match the migrations (head ${head ?? 'none'}): it was edited or merged by hand; delete it and run gen-migration again to recompute it`,
-    );
-  }
-
-  let next;
+/** The schema the entities describe, and the renames stated on them. */
+export async function entitySchema(config: ResolvedConfig, emitter?: Emitter): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
   try {
     const classes = await loadEntities(config, emitter);
     mark('entities loaded');
-    next = { ...(await snapshotFromEntities(classes)), head };
-    mark('metadata discovered');
+    return await snapshotFromEntities(classes);
   } catch (error) {
     if (error instanceof EntityMappingError) throw new EntityError(error.message);
     throw error;
   }
-  const ops = options.empty ? [] : diff(prev, next, options.renames);
+}
+
+/** The operations from the history's schema to the entities', with every rename decided. */
+export async function pendingChanges(state: ProjectState, next: { schema: SchemaSnapshot; renames: RenameHints }, options: GenerateOptions): Promise<Op[]> {
+  let hints = mergeHints(applicableHints(state.schema, next.renames), options.renames ?? {});
+  const denied = new Set(options.notRenamed ?? []);
+  for (;;) {
+    const ops = diff(state.schema, next.schema, hints);
+    const questions = renameQuestions(state.schema, ops, denied);
+    if (questions.length === 0) return ops;
+    if (!options.ask) {
+      const q = questions[0]!;
+      throw new RenameAmbiguityError(
+        `${q.description}: if it was renamed, pass --rename ${q.answer}; if not, pass --no-rename ${q.denial} (its data would be dropped)${questions.length > 1 ? `; ${questions.length - 1} more like it` : ''}`,
+      );
+    }
+    for (const q of questions) {
+      if (await options.ask(q)) hints = mergeHints(hints, parseHint(q.answer));
+      else denied.add(q.denial);
+    }
+  }
+}
+
+function parseHint(answer: string): RenameHints {
+  const [from, to] = answer.split('=') as [string, string];
+  return from.includes('.') ? { columns: { [from]: to } } : { tables: { [from]: to } };
+}
+
+async function generate(config: ResolvedConfig, options: GenerateOptions, emitter: Emitter | undefined): Promise<GenerateResult> {
+  mark('generate: start');
+  const state = await loadState(config);
+  mark('history loaded and replayed');
+  if (state.heads.length > 1) throw multipleHeads(state.heads, 'generating a new migration');
+  if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
+  const next = await entitySchema(config, emitter);
+  mark('metadata discovered');
+  const ops = options.empty ? [] : await pendingChanges(state, next, options);
   if (ops.length === 0 && !options.empty) return { kind: 'noChanges' };
   if (options.check) return { kind: 'changes', ops };
 
-  const { migrationId, stamp, afterStamp } = await import('../../codegen/naming.ts');
-  let now = (options.now ?? (() => new Date()))();
-  // Ids must sort after every existing one, even when two are made within the same second.
-  const newest = history.order.reduce((a, b) => (a > b ? a : b), '');
-  if (newest && stamp(now) <= newest.slice(0, 14)) now = afterStamp(newest.slice(0, 14));
-  const id = migrationId(now, options.message);
-  const file = join(config.migrationsDir, `${id}.ts`);
-  if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
-
-  const p = plan(prev, ops);
+  const p = plan(state.schema, ops);
+  const blocked = refused(p.warnings, options.allow);
+  if (blocked.length) {
+    const list = blocked.map((w) => `${w.code} ${w.message}`).join(', ');
+    const each = blocked.map((w) => `--allow ${w.code}:${w.target}`).join(' ');
+    throw new DestructiveChangeError(`the change would lose data or fail on existing rows: ${list}; nothing was written; to go ahead pass --allow-destructive, or ${each}`);
+  }
   mark('diffed and planned');
-  const code = await emitter!.emit({ id, parents: head ? [head] : [], message: options.message, up: p.up, down: p.down, warnings: p.warnings });
-  mark('emitted');
-  writeFileAtomic(file, code);
-  writeFileAtomic(config.snapshotFile, serializeSnapshot({ ...p.after, head: id }));
+  const head = state.heads[0];
+  const written = await writeMigration(config, state.history, emitter!, { message: options.message, parents: head ? [head] : [], plan: p, after: p.after, now: options.now });
   mark('written');
-  return { kind: 'written', id, file, plan: p };
+  return { kind: 'written', ...written, plan: p };
 }

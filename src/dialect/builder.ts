@@ -63,6 +63,23 @@ export function defaultExpression(column: ColumnDef, booleanAsInt: boolean): Exp
   return sql.lit(v);
 }
 
+/** A column's default as SQL text, for statements Kysely does not build (copies, backfills). */
+export function defaultSql(c: ColumnDef, booleanAsInt: boolean): string {
+  if (c.defaultRaw !== undefined) return c.defaultRaw;
+  if (typeof c.default === 'boolean') return booleanAsInt ? (c.default ? '1' : '0') : String(c.default);
+  if (typeof c.default === 'number') return String(c.default);
+  return `'${String(c.default).replace(/'/g, "''")}'`;
+}
+
+/**
+ * When a nullable column becomes NOT NULL and has a default, rows that hold NULL get the
+ * default first, so the change does not fail on them (SQLite does the same during its copy).
+ */
+export function backfill(quote: (n: string) => string, table: string, from: ColumnDef, to: ColumnDef, booleanAsInt: boolean): string[] {
+  if (!from.nullable || to.nullable || (to.default === undefined && to.defaultRaw === undefined)) return [];
+  return [`update ${quote(table)} set ${quote(to.name)} = ${defaultSql(to, booleanAsInt)} where ${quote(to.name)} is null`];
+}
+
 export function enumCheck(column: ColumnDef): Expression<unknown> {
   const items = (column.items ?? []).map((i) => sql.lit(i));
   return sql`${sql.ref(column.name)} in (${sql.join(items)})`;

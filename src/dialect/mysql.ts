@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, columnModifiers, createTable, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, text, type ColumnOptions } from './builder.ts';
 import type { Dialect, DialectName } from './dialect.ts';
 import { mysqlType } from './types.ts';
 
@@ -49,7 +49,8 @@ function mysqlDialect(name: DialectName): Dialect {
           const c = { ...op.column, primary: false };
           let q = text(schema.alterTable(op.table).modifyColumn(c.name, sql.raw(mysqlType(c)), columnModifiers(c, false, options)));
           if (inline && op.column.autoincrement) q += ' auto_increment';
-          return [q];
+          const from = findTable(before, op.table)!.columns.find((x) => x.name === op.column.name)!;
+          return [...backfill((n) => `\`${n.replace(/`/g, '``')}\``, op.table, from, op.column, true), q];
         }
         case 'renameColumn':
           return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];

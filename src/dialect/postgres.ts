@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, columnModifiers, createTable, defaultExpression, enumCheck, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, schemaBuilder, text, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { postgresType } from './types.ts';
 
@@ -40,6 +40,7 @@ function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
     out.push(text(d ? alter().alterColumn(to.name, (c) => c.setDefault(d)) : alter().alterColumn(to.name, (c) => c.dropDefault())));
   }
   if (Boolean(from.nullable) !== Boolean(to.nullable)) {
+    out.push(...backfill((n) => `"${n.replace(/"/g, '""')}"`, table, from, to, false));
     out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));
   }
   return out;

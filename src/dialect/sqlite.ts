@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { applyOp, findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { columnModifiers, createTable, defaultExpression, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { columnModifiers, createTable, defaultExpression, defaultSql, schemaBuilder, text, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { sqliteType } from './types.ts';
 
@@ -36,7 +36,7 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
     targets.push(c.name);
     const d = !c.nullable ? defaultExpression(c, true) : undefined;
     // Rows that were NULL get the new default instead of failing the copy.
-    sources.push(d ? `coalesce(${ident(from)}, ${literal(c)})` : ident(from));
+    sources.push(d ? `coalesce(${ident(from)}, ${defaultSql(c, true)})` : ident(from));
   }
   return [
     text(createTable(schema, after, options, temp)),
@@ -49,13 +49,6 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
 
 function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function literal(c: ColumnDef): string {
-  if (c.defaultRaw !== undefined) return c.defaultRaw;
-  if (typeof c.default === 'boolean') return c.default ? '1' : '0';
-  if (typeof c.default === 'number') return String(c.default);
-  return `'${String(c.default).replace(/'/g, "''")}'`;
 }
 
 function needsRebuildForAdd(c: ColumnDef): boolean {

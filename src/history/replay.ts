@@ -42,3 +42,55 @@ export function replay(history: History, ops: ReadonlyMap<string, Op[]>): Replay
 export function schemaAt(r: Replay, head: string | null): SchemaSnapshot {
   return normalizeSchema(head ? r.after.get(head)! : emptySchema());
 }
+
+/** The schema a database has when exactly `applied` has run: their operations in history order. */
+export function schemaOfApplied(history: History, ops: ReadonlyMap<string, Op[]>, applied: Iterable<string>): SchemaSnapshot {
+  const set = new Set(applied);
+  let schema = emptySchema();
+  for (const id of history.order) {
+    if (!set.has(id)) continue;
+    try {
+      schema = applyOps(schema, ops.get(id) ?? []);
+    } catch (error) {
+      if (error instanceof ReplayError) throw new HistoryError(`migration ${id} (${history.get(id)!.file}): ${error.message}`);
+      throw error;
+    }
+  }
+  return schema;
+}
+
+export interface RunSchemas {
+  /** For `up`: the schema each migration starts from. */
+  before: Map<string, SchemaSnapshot>;
+  /** For `down`: the schema each migration's `down` starts from. */
+  after: Map<string, SchemaSnapshot>;
+}
+
+/**
+ * The schema each migration of a run meets, from what is really applied (not from its own
+ * lineage: in a branched history the other branch's changes are there too, and a SQLite
+ * rebuild must keep them).
+ */
+export async function runSchemas(
+  history: History,
+  ops: ReadonlyMap<string, Op[]>,
+  applied: Iterable<string>,
+  direction: 'up' | 'down',
+  ids: string[],
+): Promise<RunSchemas> {
+  const before = new Map<string, SchemaSnapshot>();
+  const after = new Map<string, SchemaSnapshot>();
+  let current = schemaOfApplied(history, ops, applied);
+  for (const id of ids) {
+    const node = history.get(id)!;
+    const steps = direction === 'up' ? (ops.get(id) ?? []) : await (node.migration as unknown as { record(m: 'down'): Promise<Op[]> }).record('down');
+    (direction === 'up' ? before : after).set(id, current);
+    try {
+      current = applyOps(current, steps);
+    } catch (error) {
+      if (error instanceof ReplayError) throw new HistoryError(`migration ${id} (${node.file}), ${direction}(): ${error.message}`);
+      throw error;
+    }
+  }
+  return { before, after };
+}

@@ -7,6 +7,8 @@ import { normalizeSchema } from '../schema/normalize.ts';
 import { constraintName } from '../schema/naming.ts';
 import type { ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { SNAPSHOT_FORMAT } from '../schema/types.ts';
+import type { RenameHints } from '../diff/diff.ts';
+import { renamedFromOf } from '../runtime/renamed-from.ts';
 
 /** An entity whose metadata cannot be turned into a table. */
 export class EntityMappingError extends Error {
@@ -165,8 +167,24 @@ function tableOf(meta: EntityMetadata, all: Map<string, EntityMetadata>): TableD
   };
 }
 
-/** Decorated entity classes → the schema they describe. Never opens a database. */
-export async function snapshotFromEntities(entities: Function[]): Promise<SchemaSnapshot> {
+/** The renames stated with `@RenamedFrom`, as table and column names. */
+function renameHints(metas: EntityMetadata[]): RenameHints {
+  const hints: Required<RenameHints> = { tables: {}, columns: {} };
+  for (const meta of metas) {
+    const stated = meta.class ? renamedFromOf(meta.class as Function) : undefined;
+    if (!stated) continue;
+    if (stated.table) hints.tables[stated.table] = meta.tableName;
+    for (const [prop, old] of Object.entries(stated.properties)) {
+      const field = meta.properties[prop]?.fieldNames?.[0];
+      if (!field) throw new EntityMappingError(`${meta.className}.${prop}: @RenamedFrom('${old}') is on something that is not a column`);
+      hints.columns[`${meta.tableName}.${old}`] = field;
+    }
+  }
+  return hints;
+}
+
+/** Decorated entity classes → the schema they describe (and renames stated in code). Never opens a database. */
+export async function snapshotFromEntities(entities: Function[]): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
   const { MikroORM } = await import('@mikro-orm/sqlite');
   const { ReflectMetadataProvider } = await import('@mikro-orm/decorators/legacy');
   const orm = new MikroORM({
@@ -188,5 +206,6 @@ export async function snapshotFromEntities(entities: Function[]): Promise<Schema
     if (other) throw new EntityMappingError(`${m.className} and ${other} both map to table '${m.tableName}'`);
     names.set(m.tableName, m.className);
   }
-  return normalizeSchema({ format: SNAPSHOT_FORMAT, head: null, tables });
+  const entitiesOnly = metas.filter((m) => !m.embeddable && !m.virtual && !m.abstract && m.tableName && (!m.root || m.root === m));
+  return { schema: normalizeSchema({ format: SNAPSHOT_FORMAT, head: null, tables }), renames: renameHints(entitiesOnly) };
 }

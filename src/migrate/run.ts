@@ -3,11 +3,12 @@ import type { Dialect } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, HistoryError, InterruptedError, MigrationFailedError, TargetError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
-import { replay } from '../history/replay.ts';
+import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { setRunContext } from '../runtime/context.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { initMigrator, openDatabase, type Database } from './database.ts';
+import { PreconditionError, preconditions } from './preconditions.ts';
 import { checkIntegrity } from './integrity.ts';
 import { acquireLock, lockHolder, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
@@ -56,7 +57,7 @@ function requireUrl(config: ResolvedConfig): DatabaseUrl {
   return config.url;
 }
 
-interface Session {
+export interface Session {
   history: History;
   db: Database;
   url: DatabaseUrl;
@@ -75,7 +76,7 @@ export interface SessionOptions {
 /** Default `--lock-timeout`: long enough for another instance's migrations to finish. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 5 * 60_000;
 
-async function withSession<T>(config: ResolvedConfig, options: SessionOptions | 'read-only', fn: (s: Session) => Promise<T>): Promise<T> {
+export async function withSession<T>(config: ResolvedConfig, options: SessionOptions | 'read-only', fn: (s: Session) => Promise<T>): Promise<T> {
   const url = requireUrl(config);
   installTsLoader({ cacheDir: config.cacheDir });
   // Every file loads (and every id and parent checks out) before the database is touched.
@@ -153,11 +154,12 @@ function segments(s: Session, dialect: Dialect, ids: string[], mode: Transaction
   return out;
 }
 
-async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode): Promise<string[]> {
+/** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
+export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode): Promise<string[]> {
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect);
   const storage = s.db.migrator.versionTable;
-  const { before, after } = replay(s.history, await recordAll(s.history));
+  const { before, after } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
   setRunContext({
     dialect,
     direction,
@@ -178,9 +180,20 @@ async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: Tr
   process.on('SIGTERM', onSignal);
   const interrupted = () =>
     new InterruptedError(stopped!, `stopped by ${stopped}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`);
+  let currentTrx: unknown;
+  const opsOf = direction === 'up' ? await recordAll(s.history) : undefined;
   const onStart = async (e: { name: string }) => {
     if (stopped) throw interrupted();
     current = e.name;
+    // Data checks before the migration's first statement: a refusal changes nothing.
+    if (direction === 'up') {
+      const conn = s.db.orm.em.getConnection();
+      for (const pre of preconditions(opsOf!.get(e.name) ?? [], before.get(e.name)!, dialect.name)) {
+        const rows = (await conn.execute(pre.sql, [], 'all', currentTrx as never)) as Record<string, unknown>[];
+        const problem = pre.problem(rows);
+        if (problem) throw new PreconditionError(`migration ${e.name} refused before it changed anything: ${problem}`);
+      }
+    }
     if (!dialect.transactionalDdl) await storage.markStarted(e.name);
   };
   s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
@@ -201,14 +214,25 @@ async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: Tr
         if (sqlite) await foreignKeyCheck(s, direction, trx);
       };
       if (stopped) throw interrupted();
-      if (segment.transactional) await conn.transactional((trx) => go(trx));
-      else await go();
+      if (segment.transactional) {
+        await conn.transactional((trx) => {
+          currentTrx = trx;
+          return go(trx);
+        });
+      } else {
+        currentTrx = undefined;
+        await go();
+      }
       done.push(...segment.ids);
     }
     if (stopped) throw interrupted();
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error;
     if (error instanceof InterruptedError) throw interrupted();
+    if (error instanceof PreconditionError) {
+      const kept = done.length ? `; ${done.join(', ')} before it stay applied` : '';
+      throw new PreconditionError(`${error.message}${kept}`);
+    }
     const message = redact(firstLine(error));
     if (!dialect.transactionalDdl && current) {
       await storage.markFailed(current, message).catch(() => undefined);
@@ -275,7 +299,9 @@ export function upTarget(history: History, to?: string): string | undefined {
   }
   const heads = history.heads();
   if (heads.length > 1) {
-    throw new HistoryError(`the history has ${heads.length} heads (${heads.join(', ')}): merge them before migrating, or pass --to <id>`);
+    throw new HistoryError(
+      `the history has ${heads.length} heads (${heads.join(', ')}), two branches that both follow the same migration: run 'tidemark merge -m "<message>"' to join them, or pass --to <id> to apply one branch`,
+    );
   }
   return heads[0];
 }

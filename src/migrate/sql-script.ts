@@ -3,7 +3,7 @@ import type { DialectName } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, TargetError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
-import { replay } from '../history/replay.ts';
+import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { compileOps } from '../runtime/compile.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
@@ -36,7 +36,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   const dialect = dialectFor(dialectName);
   installTsLoader({ cacheDir: config.cacheDir });
   const history = await loadHistory(config.migrationsDir, process.cwd());
-  const { before, after } = replay(history, await recordAll(history));
+  const ops = await recordAll(history);
   const resolveFrom = (from: string) => {
     const id = history.resolve(from);
     if (!id) throw new TargetError(`--from ${from}: no such migration (or the prefix is ambiguous)`);
@@ -44,14 +44,18 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   };
 
   let ids: string[];
+  let applied: string[];
   if (options.direction === 'up') {
-    const done = new Set(options.from ? history.lineage(resolveFrom(options.from)) : []);
+    applied = options.from ? history.lineage(resolveFrom(options.from)) : [];
+    const done = new Set(applied);
     const target = upTarget(history, options.to);
     ids = target ? history.lineage(target).filter((id) => !done.has(id)) : [];
   } else {
     const head = options.from ? resolveFrom(options.from) : upTarget(history);
-    ids = downTargets(history, head ? history.lineage(head) : [], options);
+    applied = head ? history.lineage(head) : [];
+    ids = downTargets(history, applied, options);
   }
+  const { before, after } = await runSchemas(history, ops, applied, options.direction, ids);
 
   const { platform, charset } = await offlinePlatform(dialectName);
   const helper = platform.getSchemaHelper()!;

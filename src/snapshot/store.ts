@@ -21,7 +21,7 @@ export function readSnapshot(file: string, shown: string): SchemaSnapshot | unde
   try {
     data = JSON.parse(text);
   } catch {
-    throw new HistoryError(`${shown} is not valid JSON (a bad merge?); delete it and run gen-migration again to recompute it from the migrations`);
+    throw new HistoryError(`${shown} is not valid JSON (${/^(<{7}|={7}|>{7})/m.test(text) ? 'it has git conflict markers' : 'a bad merge or a hand edit?'}); delete it and run gen-migration again to recompute it`);
   }
   if (data?.format !== SNAPSHOT_FORMAT || !Array.isArray(data.tables)) {
     throw new HistoryError(`${shown} is not a tidemark snapshot of format ${SNAPSHOT_FORMAT}; delete it and run gen-migration again to recompute it`);

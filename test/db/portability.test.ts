@@ -17,11 +17,11 @@ import { freshDatabase, unavailable, type ServerKind } from './servers.ts';
  * nothing but the version table.
  */
 const EVOLUTION = join(ROOT, 'test/fixtures/evolution');
-const STEPS: { version: string; message: string; renames?: string[] }[] = [
+const STEPS: { version: string; message: string; renames?: string[]; allow?: boolean }[] = [
   { version: 'v1', message: 'authors and books' },
   { version: 'v2', message: 'tags, author age, title index' },
   { version: 'v3', message: 'publishers, wider names, nullable price' },
-  { version: 'v4', message: 'drop tags and bio, rename publisher and email', renames: ['publisher=press', 'author.email=contact_email'] },
+  { version: 'v4', message: 'drop tags and bio, rename publisher and email', renames: ['publisher=press', 'author.email=contact_email'], allow: true },
 ];
 
 function buildEvolution(p: TestProject): void {
@@ -30,7 +30,7 @@ function buildEvolution(p: TestProject): void {
     const dir = join(EVOLUTION, step.version);
     for (const f of readdirSync(dir)) cpSync(join(dir, f), join(p.dir, 'entities', f));
     const renames = (step.renames ?? []).flatMap((r) => ['--rename', r]);
-    p.ok(['gen-migration', '-m', step.message, ...renames], { TIDEMARK_NOW: `2026-02-0${i + 1}T10:00:00Z` });
+    p.ok(['gen-migration', '-m', step.message, ...renames, ...(step.allow ? ['--allow-destructive'] : [])], { TIDEMARK_NOW: `2026-02-0${i + 1}T10:00:00Z` });
   });
 }
 

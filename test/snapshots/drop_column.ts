@@ -18,6 +18,8 @@ export class DropColumn extends TidemarkMigration {
   }
 
   override down(): void {
+    // Restores the schema only: the data that up() removed cannot be brought back
+    // (user.nickname).
     this.addColumn('user', 'nickname', { type: 'string', length: 50, nullable: true });
     this.createIndex('user', 'user_nickname_index', ['nickname']);
   }

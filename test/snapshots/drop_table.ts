@@ -20,6 +20,8 @@ export class DropTable extends TidemarkMigration {
   }
 
   override down(): void {
+    // Restores the schema only: the data that up() removed cannot be brought back
+    // (project, user).
     this.createTable('user', (t) => {
       t.column('id', { type: 'integer', primary: true, autoincrement: true });
       t.column('email', { type: 'string', length: 255 });

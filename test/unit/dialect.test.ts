@@ -185,6 +185,7 @@ describe('postgres', () => {
       [
         "alter table "user" alter column "name" type varchar(100) using "name"::varchar(100)",
         "alter table "user" alter column "name" set default ''",
+        "update "user" set "name" = '' where "name" is null",
         "alter table "user" alter column "name" set not null",
       ]
     `);
@@ -232,6 +233,7 @@ describe('mysql', () => {
   test('alter column', () => {
     expect(mysql.compile(alterName, withUser)).toMatchInlineSnapshot(`
       [
+        "update \`user\` set \`name\` = '' where \`name\` is null",
         "alter table \`user\` modify column \`name\` varchar(100) default '' not null",
       ]
     `);

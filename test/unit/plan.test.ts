@@ -132,8 +132,8 @@ describe('lint', () => {
     lint({ kind: 'alterColumn', table: 't', column: col(to) }, table(col(from))).map((w) => w.code);
 
   test('TM101 on drop table, TM102 on drop column', () => {
-    expect(lint({ kind: 'dropTable', table: 'user' }, schema(user))).toEqual([{ code: 'TM101', message: 'drop table user' }]);
-    expect(lint({ kind: 'dropColumn', table: 'user', column: 'name' }, schema(user))).toEqual([{ code: 'TM102', message: 'drop column user.name' }]);
+    expect(lint({ kind: 'dropTable', table: 'user' }, schema(user))).toEqual([{ code: 'TM101', target: 'user', message: 'drop table user' }]);
+    expect(lint({ kind: 'dropColumn', table: 'user', column: 'name' }, schema(user))).toEqual([{ code: 'TM102', target: 'user.name', message: 'drop column user.name' }]);
   });
 
   test.each<[string, Omit<ColumnDef, 'name'>, Omit<ColumnDef, 'name'>]>([
@@ -155,7 +155,7 @@ describe('lint', () => {
 
   test('the TM103 message says from what to what', () => {
     const w = lint({ kind: 'alterColumn', table: 't', column: col({ type: 'string', length: 100 }) }, table(col({ type: 'string', length: 255 })));
-    expect(w).toEqual([{ code: 'TM103', message: 'narrow column t.c (string(255) → string(100))' }]);
+    expect(w).toEqual([{ code: 'TM103', target: 't.c', message: 'narrow column t.c (string(255) → string(100))' }]);
   });
 
   test.each<[string, Omit<ColumnDef, 'name'>, Omit<ColumnDef, 'name'>]>([
@@ -181,7 +181,7 @@ describe('lint', () => {
 
   test('TM104: nullable → NOT NULL without a default', () => {
     expect(lint({ kind: 'alterColumn', table: 't', column: col({ type: 'integer' }) }, table(col({ type: 'integer', nullable: true })))).toEqual([
-      { code: 'TM104', message: 'make t.c NOT NULL without a default' },
+      { code: 'TM104', target: 't.c', message: 'make t.c NOT NULL without a default' },
     ]);
   });
 
@@ -191,7 +191,7 @@ describe('lint', () => {
 
   test('TM104: adding a NOT NULL column without a default, but not with a default, raw default, nullable or autoincrement', () => {
     const add = (spec: Omit<ColumnDef, 'name'>) => lint({ kind: 'addColumn', table: 'user', column: { name: 'x', ...spec } }, schema(user));
-    expect(add({ type: 'integer' })).toEqual([{ code: 'TM104', message: 'add NOT NULL column user.x without a default' }]);
+    expect(add({ type: 'integer' })).toEqual([{ code: 'TM104', target: 'user.x', message: 'add NOT NULL column user.x without a default' }]);
     expect(add({ type: 'integer', default: 0 })).toEqual([]);
     expect(add({ type: 'boolean', default: false })).toEqual([]);
     expect(add({ type: 'string', default: '' })).toEqual([]);

@@ -1,0 +1,49 @@
+import { relative } from 'node:path';
+import type { ResolvedConfig } from '../config.ts';
+import { HistoryError } from '../errors.ts';
+import { loadHistory, recordAll, type History } from '../history/history.ts';
+import { replay, schemaAt, type Replay } from '../history/replay.ts';
+import { sameJson } from '../schema/normalize.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
+import { readSnapshot } from '../snapshot/store.ts';
+
+/** The migration history as files say it is, and how the stored snapshot compares. */
+export interface ProjectState {
+  history: History;
+  states: Replay;
+  heads: string[];
+  /** The schema at the single head, recomputed from the operations in the files. */
+  schema: SchemaSnapshot;
+  /** Why the stored snapshot cannot be trusted, or undefined when it matches the history. */
+  snapshotProblem?: string;
+}
+
+export const show = (p: string) => relative(process.cwd(), p) || p;
+
+export function multipleHeads(heads: string[], doing: string): HistoryError {
+  return new HistoryError(
+    `the history has ${heads.length} heads (${heads.join(', ')}), two branches that both follow the same migration: run 'tidemark merge -m "<message>"' to join them before ${doing}`,
+  );
+}
+
+export async function loadState(config: ResolvedConfig): Promise<ProjectState> {
+  const history = await loadHistory(config.migrationsDir, process.cwd());
+  const states = replay(history, await recordAll(history));
+  const heads = history.heads();
+  const schema = schemaAt(states, heads.length === 1 ? heads[0]! : null);
+  let snapshotProblem: string | undefined;
+  const fix = `run 'tidemark snapshot rebuild' to recompute it from the migrations`;
+  try {
+    const stored = readSnapshot(config.snapshotFile, show(config.snapshotFile));
+    if (heads.length > 1) snapshotProblem = undefined;
+    else if (!stored) snapshotProblem = history.order.length ? `${show(config.snapshotFile)} is missing; ${fix}` : undefined;
+    else if (stored.head !== (heads[0] ?? null)) {
+      snapshotProblem = `${show(config.snapshotFile)} belongs to ${stored.head ?? 'no migration'}, but the head is ${heads[0] ?? 'none'} (a stale or badly merged snapshot); ${fix}`;
+    } else if (!sameJson(stored, schema)) {
+      snapshotProblem = `${show(config.snapshotFile)} does not match what the migrations up to ${heads[0]} build (edited by hand?); ${fix}`;
+    }
+  } catch (error) {
+    snapshotProblem = `${(error as Error).message.replace(/; delete it and run gen-migration again to recompute it.*$/, '')}; ${fix}`;
+  }
+  return { history, states, heads, schema, snapshotProblem };
+}

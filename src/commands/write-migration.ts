@@ -1,0 +1,35 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterStamp, migrationId, stamp } from '../../codegen/naming.ts';
+import type { Emitter } from '../../codegen/emitter.ts';
+import type { ResolvedConfig } from '../config.ts';
+import { HistoryError } from '../errors.ts';
+import type { History } from '../history/history.ts';
+import type { MigrationPlan } from '../plan/plan.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
+import { serializeSnapshot, writeFileAtomic } from '../snapshot/store.ts';
+import { show } from './state.ts';
+
+export interface NewMigration {
+  message: string;
+  parents: string[];
+  plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'>;
+  /** The schema after it, stored as the snapshot. */
+  after: SchemaSnapshot;
+  now?: () => Date;
+}
+
+/** Writes a migration file and the snapshot that goes with it; returns its id and file. */
+export async function writeMigration(config: ResolvedConfig, history: History, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
+  let now = (m.now ?? (() => new Date()))();
+  // Ids must sort after every existing one, even when two are made within the same second.
+  const newest = history.order.reduce((a, b) => (a > b ? a : b), '');
+  if (newest && stamp(now) <= newest.slice(0, 14)) now = afterStamp(newest.slice(0, 14));
+  const id = migrationId(now, m.message);
+  const file = join(config.migrationsDir, `${id}.ts`);
+  if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
+  const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings });
+  writeFileAtomic(file, code);
+  writeFileAtomic(config.snapshotFile, serializeSnapshot({ ...m.after, head: id }));
+  return { id, file };
+}

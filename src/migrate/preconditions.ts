@@ -1,0 +1,129 @@
+import type { DialectName } from '../dialect/dialect.ts';
+import type { Op } from '../diff/ops.ts';
+import { TidemarkError } from '../errors.ts';
+import { applyOp, findTable } from '../schema/apply.ts';
+import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
+
+/** A migration was refused before any of its statements ran; the database is unchanged by it. */
+export class PreconditionError extends TidemarkError {
+  override name = 'PreconditionError';
+}
+
+/** A query to run before a migration, and what its rows mean. */
+export interface Precondition {
+  sql: string;
+  /** A sentence saying what is wrong, or undefined when the rows are fine. */
+  problem(rows: Record<string, unknown>[]): string | undefined;
+}
+
+const count = (rows: Record<string, unknown>[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * What the data must allow before `ops` run against `before` (the schema at the migration's
+ * start): NOT NULL on a column with NULLs, a unique index over duplicates, a narrowing that
+ * would truncate, a NOT NULL column added to a table with rows, and, on SQLite, a rebuild of a
+ * table whose live columns are not what the history says (it would drop the difference).
+ * Only tables and columns that exist at the migration's start are checked.
+ */
+export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName): Precondition[] {
+  const q = (n: string) => (dialect === 'mysql' || dialect === 'mariadb' ? `\`${n.replace(/`/g, '``')}\`` : `"${n.replace(/"/g, '""')}"`);
+  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const len = dialect === 'mysql' || dialect === 'mariadb' ? 'char_length' : 'length';
+  const existing = (table: string, columns: string[]) => {
+    const t = findTable(before, table);
+    return t && columns.every((c) => t.columns.some((x) => x.name === c)) ? t : undefined;
+  };
+  const out: Precondition[] = [];
+  const guarded = new Set<string>();
+  let schema = before;
+  for (const op of ops) {
+    switch (op.kind) {
+      case 'addColumn': {
+        const c = op.column;
+        if (existing(op.table, []) && !c.nullable && c.default === undefined && c.defaultRaw === undefined && !c.autoincrement) {
+          out.push({
+            sql: `select count(*) as n from ${q(op.table)}`,
+            problem: (rows) => (count(rows) ? `${op.table} has ${plural(count(rows), 'row')}: a NOT NULL column ${c.name} without a default cannot be added (TM104)` : undefined),
+          });
+        }
+        break;
+      }
+      case 'alterColumn': {
+        const t = existing(op.table, [op.column.name]);
+        const from = t?.columns.find((c) => c.name === op.column.name);
+        if (!t || !from) break;
+        const to = op.column;
+        if (from.nullable && !to.nullable && to.default === undefined && to.defaultRaw === undefined) {
+          out.push({
+            sql: `select count(*) as n from ${q(op.table)} where ${q(to.name)} is null`,
+            problem: (rows) => (count(rows) ? `${plural(count(rows), 'row')} of ${op.table} ${count(rows) === 1 ? 'has' : 'have'} NULL in ${to.name}: it cannot become NOT NULL without a default or a backfill (TM104)` : undefined),
+          });
+        }
+        const bound = narrowing(from, to);
+        if (bound) {
+          const where = bound.kind === 'length' ? `${len}(${q(to.name)}) > ${bound.max}` : `${q(to.name)} > ${bound.max} or ${q(to.name)} < ${bound.min}`;
+          out.push({
+            sql: `select count(*) as n from ${q(op.table)} where ${where}`,
+            problem: (rows) => (count(rows) ? `${plural(count(rows), 'row')} of ${op.table} ${count(rows) === 1 ? 'has' : 'have'} a ${to.name} that does not fit ${bound.describe} (TM103)` : undefined),
+          });
+        }
+        break;
+      }
+      case 'createIndex': {
+        if (!op.index.unique || !existing(op.table, op.index.columns)) break;
+        const cols = op.index.columns.map(q).join(', ');
+        out.push({
+          sql: `select count(*) as n from (select 1 as x from ${q(op.table)} group by ${cols} having count(*) > 1) d`,
+          problem: (rows) =>
+            count(rows) ? `${plural(count(rows), 'value')} of (${op.index.columns.join(', ')}) in ${op.table} ${count(rows) === 1 ? 'occurs' : 'occur'} more than once: unique index ${op.index.name} cannot be built` : undefined,
+        });
+        break;
+      }
+      default:
+        break;
+    }
+    if (dialect === 'sqlite' && rebuilds(op) && 'table' in op && typeof op.table === 'string' && !guarded.has(op.table)) {
+      const t = findTable(schema, op.table);
+      if (t && findTable(before, op.table)) {
+        guarded.add(op.table);
+        const expected = t.columns.map((c) => c.name).sort();
+        out.push({
+          sql: `select name from pragma_table_info(${lit(op.table)}) order by name`,
+          problem: (rows) => {
+            const live = rows.map((r) => String(r.name)).sort();
+            return JSON.stringify(live) === JSON.stringify(expected)
+              ? undefined
+              : `table ${op.table} has columns (${live.join(', ')}) but the migration history says (${expected.join(', ')}): it was changed outside the typed operations (this.sql?), and rebuilding it would lose the difference`;
+          },
+        });
+      }
+    }
+    schema = applyOp(schema, op);
+  }
+  return out;
+}
+
+/** SQLite rebuilds the table for these (see dialect/sqlite.ts). */
+function rebuilds(op: Op): boolean {
+  return op.kind === 'alterColumn' || op.kind === 'addForeignKey' || op.kind === 'dropForeignKey';
+}
+
+const INT_RANGE: Partial<Record<ColumnDef['type'], [number, number]>> = {
+  smallint: [-32768, 32767],
+  integer: [-2147483648, 2147483647],
+};
+
+function narrowing(from: ColumnDef, to: ColumnDef): { kind: 'length'; max: number; describe: string } | { kind: 'range'; min: number; max: number; describe: string } | undefined {
+  if (from.type === 'string' && to.type === 'string' && (to.length ?? 255) < (from.length ?? 255)) {
+    return { kind: 'length', max: to.length ?? 255, describe: `string(${to.length ?? 255})` };
+  }
+  if ((from.type === 'text' || from.type === 'string') && to.type === 'string' && from.type !== to.type) {
+    return { kind: 'length', max: to.length ?? 255, describe: `string(${to.length ?? 255})` };
+  }
+  const range = INT_RANGE[to.type];
+  if (range && (from.type === 'bigint' || (from.type === 'integer' && to.type === 'smallint'))) {
+    return { kind: 'range', min: range[0], max: range[1], describe: to.type };
+  }
+  return undefined;
+}

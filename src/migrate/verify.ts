@@ -1,0 +1,77 @@
+import type { ResolvedConfig } from '../config.ts';
+import { recordAll } from '../history/history.ts';
+import { schemaOfApplied } from '../history/replay.ts';
+import { introspect } from '../introspect/introspect.ts';
+import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
+import { parseDatabaseUrl } from '../url.ts';
+import { run, withSession } from './run.ts';
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Migrations checked, in history order. */
+  checked: string[];
+  /** The first step whose result is not the schema the history says. */
+  failure?: { id: string; step: 'up' | 'down' | 'up again'; message: string };
+}
+
+/**
+ * On a scratch database: every migration up, then every one down, then up again, comparing
+ * the live schema with the one recomputed from the history after each step. A `down` that
+ * does not undo its `up` is named.
+ */
+export async function verifyHistory(config: ResolvedConfig, options: { url?: string } = {}): Promise<VerifyReport> {
+  const url = parseDatabaseUrl(options.url ?? 'sqlite::memory:', process.cwd(), '--url');
+  return withSession({ ...config, url }, {}, async (s) => {
+    const ops = await recordAll(s.history);
+    const order = [...s.history.order];
+    const live = () => introspect(s.db.execute, url.dialect, [config.tableName], url.schema);
+    if (s.executed.length || (await live()).tables.length) {
+      return { ok: false, checked: [], failure: { id: '', step: 'up', message: `${url.display} is not empty: verify needs a scratch database it may change (the default is SQLite in memory)` } };
+    }
+    const steps: ['up' | 'down' | 'up again', string[]][] = [
+      ['up', order],
+      ['down', [...order].reverse()],
+      ['up again', order],
+    ];
+    for (const [step, ids] of steps) {
+      for (const id of ids) {
+        const direction = step === 'down' ? 'down' : 'up';
+        await run(s, direction, [id], 'each');
+        s.executed = direction === 'up' ? [...s.executed, id] : s.executed.filter((x) => x !== id);
+        // In a branched history the expected schema is that of everything applied so far.
+        const want = expectedPhysical(schemaOfApplied(s.history, ops, s.executed), url.dialect);
+        const problem = difference(want, await live());
+        if (problem) {
+          const message = step === 'down' ? `down() does not undo up(): ${problem}` : `the schema after up() is not the one the history says: ${problem}`;
+          return { ok: false, checked: order, failure: { id, step, message } };
+        }
+      }
+    }
+    return { ok: true, checked: order };
+  });
+}
+
+/** The first difference between two physical schemas, in words; undefined when equal. */
+export function difference(want: PhysicalSchema, got: PhysicalSchema): string | undefined {
+  const names = (s: PhysicalSchema) => s.tables.map((t) => t.name);
+  const extra = names(got).filter((n) => !names(want).includes(n));
+  const missing = names(want).filter((n) => !names(got).includes(n));
+  if (extra.length) return `table ${extra.join(', ')} should not exist`;
+  if (missing.length) return `table ${missing.join(', ')} is missing`;
+  for (const w of want.tables) {
+    const g = got.tables.find((t) => t.name === w.name)!;
+    const wc = new Map(w.columns.map((c) => [c.name, c]));
+    const gc = new Map(g.columns.map((c) => [c.name, c]));
+    for (const name of gc.keys()) if (!wc.has(name)) return `column ${w.name}.${name} should not exist`;
+    for (const [name, c] of wc) {
+      const x = gc.get(name);
+      if (!x) return `column ${w.name}.${name} is missing`;
+      if (x.type !== c.type) return `column ${w.name}.${name} is ${x.type}, should be ${c.type}`;
+      if (x.nullable !== c.nullable) return `column ${w.name}.${name} is ${x.nullable ? '' : 'not '}nullable, should ${c.nullable ? '' : 'not '}be`;
+    }
+    if (JSON.stringify(w.indexes) !== JSON.stringify(g.indexes)) return `indexes of ${w.name} differ: ${JSON.stringify(g.indexes.map((i) => i.name))}, should be ${JSON.stringify(w.indexes.map((i) => i.name))}`;
+    if (JSON.stringify(w.foreignKeys) !== JSON.stringify(g.foreignKeys)) return `foreign keys of ${w.name} differ`;
+    if (JSON.stringify(w.primaryKey) !== JSON.stringify(g.primaryKey)) return `primary key of ${w.name} differs`;
+  }
+  return undefined;
+}

@@ -1,0 +1,111 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { DialectName } from '../../src/dialect/dialect.ts';
+import { openDatabase } from '../../src/migrate/database.ts';
+import { parseDatabaseUrl } from '../../src/url.ts';
+import { TestProject, USER_V1 } from '../e2e/project.ts';
+import { trialDatabase } from './runner-fixtures.ts';
+import { unavailable, type ServerKind } from './servers.ts';
+
+const withProps = (props: string) => USER_V1.replace('  name!: string;\n}', `  name!: string;\n${props}}`);
+const at = (day: number) => ({ TIDEMARK_NOW: `2026-07-${String(day).padStart(2, '0')}T12:00:00Z` });
+
+const hand = (id: string, parent: string, up: string) => `import { TidemarkMigration } from 'tidemark';
+
+export class Step extends TidemarkMigration {
+  static override readonly id = '${id}';
+  static override readonly parents = ['${parent}'];
+
+  override up(): void {
+    ${up}
+  }
+}
+`;
+
+const targets: DialectName[] = ['sqlite', 'postgresql', 'mariadb'];
+for (const target of targets) {
+  const skip = target === 'sqlite' ? undefined : await unavailable(target as ServerKind);
+  describe.skipIf(Boolean(skip))(`data safety on ${target}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const cleanups: (() => unknown)[] = [];
+    afterAll(async () => {
+      for (const c of cleanups) await c();
+    });
+
+    async function project() {
+      const p = new TestProject();
+      cleanups.push(() => p.dispose());
+      const db = await trialDatabase(target, p);
+      cleanups.push(db.drop);
+      const sql = async (text: string) => {
+        const d = await openDatabase(parseDatabaseUrl(db.url, p.dir, 'test'), 'tidemark_migrations', []);
+        try {
+          return await d.execute(text);
+        } finally {
+          await d.close();
+        }
+      };
+      return { p, url: db.url, sql };
+    }
+
+    it('a rename stated with --rename keeps the data through up, down and up', async () => {
+      const { p, url, sql } = await project();
+      p.write('entities/User.ts', withProps('\n  @Property({ nullable: true })\n  fullName?: string;\n'));
+      p.ok(['gen-migration', '-m', 'base'], at(1));
+      p.ok(['migrate', 'up', '--url', url]);
+      await sql(`insert into ${target === 'mariadb' ? '`user`' : '"user"'} (email, name, full_name) values ('a@x', 'A', 'Ada Lovelace')`);
+      p.write('entities/User.ts', withProps('\n  @Property({ nullable: true })\n  displayName?: string;\n'));
+      p.ok(['gen-migration', '-m', 'rename', '--rename', 'user.full_name=display_name'], at(2));
+      const q = (col: string) => `select ${col} as v from ${target === 'mariadb' ? '`user`' : '"user"'}`;
+      p.ok(['migrate', 'up', '--url', url]);
+      expect(await sql(q('display_name'))).toEqual([{ v: 'Ada Lovelace' }]);
+      p.ok(['migrate', 'down', '--url', url]);
+      expect(await sql(q('full_name'))).toEqual([{ v: 'Ada Lovelace' }]);
+      p.ok(['migrate', 'up', '--url', url]);
+      expect(await sql(q('display_name'))).toEqual([{ v: 'Ada Lovelace' }]);
+    });
+
+    it('checks the data before any DDL: NULLs, duplicates, truncation, rows for a NOT NULL column; refused with counts, nothing changed', async () => {
+      const { p, url, sql } = await project();
+      p.write('entities/User.ts', withProps('\n  @Property({ nullable: true })\n  age?: number;\n\n  @Property({ length: 200, nullable: true })\n  bio?: string;\n'));
+      p.ok(['gen-migration', '-m', 'base'], at(1));
+      p.ok(['migrate', 'up', '--url', url]);
+      const base = p.migrations()[0]!.replace('.ts', '');
+      const user = target === 'mariadb' ? '`user`' : '"user"';
+      await sql(`insert into ${user} (email, name, age, bio) values ('a@x', 'Ann', null, 'short'), ('b@x', 'Ann', null, '${'x'.repeat(40)}'), ('c@x', 'Cy', 3, null)`);
+      const versions = async () => (await sql('select name from tidemark_migrations order by id')).map((r) => r.name);
+      const cases: [string, string][] = [
+        [`this.alterColumn('user', 'age', { type: 'integer' });`, '2 rows of user have NULL in age: it cannot become NOT NULL without a default or a backfill (TM104)'],
+        [`this.createIndex('user', 'user_name_unique', ['name'], { unique: true });`, '1 value of (name) in user occurs more than once: unique index user_name_unique cannot be built'],
+        [`this.alterColumn('user', 'bio', { type: 'string', length: 10, nullable: true });`, '1 row of user has a bio that does not fit string(10) (TM103)'],
+        [`this.addColumn('user', 'score', { type: 'integer' });`, 'user has 3 rows: a NOT NULL column score without a default cannot be added (TM104)'],
+      ];
+      for (const [op, says] of cases) {
+        const id = '20260702120000_risky';
+        p.write(`migrations/${id}.ts`, hand(id, base, op));
+        const r = p.run(['migrate', 'up', '--url', url]);
+        expect(r.code, op).toBe(1);
+        expect(r.stderr).toContain(`migration ${id} refused before it changed anything: ${says}`);
+        expect(await versions()).toEqual([base]);
+        expect(p.ok(['migrate', 'status', '--url', url])).not.toContain('Failed');
+      }
+      // With a default, NULLs are backfilled instead of refused.
+      const id = '20260702120000_risky';
+      p.write(`migrations/${id}.ts`, hand(id, base, `this.alterColumn('user', 'age', { type: 'integer', default: 0 });`));
+      p.ok(['migrate', 'up', '--url', url]);
+      expect((await sql(`select age from ${user} order by email`)).map((r) => Number(r.age))).toEqual([0, 0, 3]);
+    });
+
+    if (target === 'sqlite') {
+      it('refuses to rebuild a table whose live columns differ from the history (changed with this.sql)', async () => {
+        const { p, url } = await project();
+        p.write('entities/User.ts', USER_V1);
+        p.ok(['gen-migration', '-m', 'base'], at(1));
+        const base = p.migrations()[0]!.replace('.ts', '');
+        p.write(`migrations/20260702000000_sneaky.ts`, hand('20260702000000_sneaky', base, `this.sql('alter table user add column secret text');`));
+        p.write(`migrations/20260703000000_alter.ts`, hand('20260703000000_alter', '20260702000000_sneaky', `this.alterColumn('user', 'name', { type: 'string', length: 255, nullable: true });`));
+        const r = p.run(['migrate', 'up', '--url', url]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('table user has columns (email, id, name, secret) but the migration history says (email, id, name)');
+      });
+    }
+  });
+}
