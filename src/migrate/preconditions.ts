@@ -1,7 +1,7 @@
 import type { DialectName } from '../dialect/dialect.ts';
 import type { Op } from '../diff/ops.ts';
 import { TidemarkError } from '../errors.ts';
-import { applyOp, findTable } from '../schema/apply.ts';
+import { findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
 
 /** A migration was refused before any of its statements ran; the database is unchanged by it. */
@@ -36,7 +36,6 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
   };
   const out: Precondition[] = [];
   const guarded = new Set<string>();
-  let schema = before;
   for (const op of ops) {
     switch (op.kind) {
       case 'addColumn': {
@@ -84,8 +83,9 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
         break;
     }
     if (dialect === 'sqlite' && rebuilds(op) && 'table' in op && typeof op.table === 'string' && !guarded.has(op.table)) {
-      const t = findTable(schema, op.table);
-      if (t && findTable(before, op.table)) {
+      // The live table is read before the migration starts: compare it with the schema then.
+      const t = findTable(before, op.table);
+      if (t) {
         guarded.add(op.table);
         const expected = t.columns.map((c) => c.name).sort();
         out.push({
@@ -99,7 +99,6 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
         });
       }
     }
-    schema = applyOp(schema, op);
   }
   return out;
 }
