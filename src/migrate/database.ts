@@ -75,8 +75,21 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     url.dialect === 'sqlite'
       ? { dbName: url.file }
       : { dbName: url.database, host: url.host, port: url.port, user: url.user, password: url.password, ...(url.schema ? { schema: url.schema } : {}) };
+  // `?schema=` on PostgreSQL: every connection of the pool works in that schema, so the
+  // migrations' unqualified statements, the checks before them and the version table all
+  // land there.
+  const searchPath =
+    url.dialect === 'postgresql' && url.schema
+      ? {
+          onCreateConnection: async (conn: { executeQuery(q: unknown): Promise<unknown> }) => {
+            const { CompiledQuery } = await import('kysely');
+            await conn.executeQuery(CompiledQuery.raw(`set search_path to "${url.schema!.replace(/"/g, '""')}"`));
+          },
+        }
+      : {};
   const orm = new driverModule.MikroORM({
     ...connection,
+    ...searchPath,
     entities: [],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],

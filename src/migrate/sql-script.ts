@@ -67,6 +67,12 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   lines.push(`-- tidemark migrate ${options.direction} --sql (${dialectName}): ${ids.length} migration${ids.length === 1 ? '' : 's'}, ${range}`);
   lines.push(`-- Written without a database: assumes it stands at ${options.direction === 'up' ? (options.from ?? 'base') : (ids[0] ?? 'the head')}.`);
   lines.push('');
+  const schemaName = dialectName === 'postgresql' && config.url?.dialect === 'postgresql' ? config.url.schema : undefined;
+  if (schemaName) {
+    emit(`create schema if not exists ${q(schemaName)}`);
+    emit(`set search_path to ${q(schemaName)}`);
+    lines.push('');
+  }
   if (options.direction === 'up') {
     lines.push('-- version table (created when missing)');
     for (const sql of versionTableSql(platform, config.tableName)) emit(sql.replace(/^create table /i, 'create table if not exists ').replace(/^create unique index /i, dialectName === 'mysql' || dialectName === 'mariadb' ? 'create unique index ' : 'create unique index if not exists '));

@@ -86,6 +86,10 @@ export class TidemarkStorage extends MigrationStorage {
     const helper = platform.getSchemaHelper()!;
     const connection = this.#driver.getConnection();
     const { tableName, schemaName } = super.getTableName();
+    if (schemaName && schemaName !== platform.getDefaultSchemaName()) {
+      const namespaces = await helper.getNamespaces(connection);
+      if (!namespaces.includes(schemaName)) await connection.execute(helper.getCreateNamespaceSQL(schemaName), [], 'run');
+    }
     if (!(await helper.tableExists(connection, tableName, schemaName))) {
       for (const sql of versionTableSql(platform, tableName, schemaName)) await connection.execute(sql, [], 'run');
     }

@@ -85,6 +85,30 @@ for (const target of targets) {
       expect(await live(p)).toEqual({ tables: [] });
     });
 
+    if (target.name === 'postgresql') {
+      it('?schema= puts the tables, the checks and the version table in that schema', async () => {
+        const p = exampleProject();
+        projects.push(p);
+        const inSchema = `${url}?schema=app_schema`;
+        p.ok(['migrate', 'up', '--url', inSchema]);
+        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', []);
+        try {
+          const where = await db.execute(`select table_schema as s, table_name as t from information_schema.tables where table_schema in ('public', 'app_schema') order by 1, 2`);
+          expect(where).toEqual([
+            { s: 'app_schema', t: 'project' },
+            { s: 'app_schema', t: 'tidemark_migrations' },
+            { s: 'app_schema', t: 'user' },
+          ]);
+          const snapshot = readSnapshot(join(p.dir, 'migrations/.tidemark-snapshot.json'), 'snapshot')!;
+          expect(await introspect(db.execute, 'postgresql', ['tidemark_migrations'], 'app_schema')).toEqual(expectedPhysical(snapshot, 'postgresql'));
+        } finally {
+          await db.close();
+        }
+        expect(p.ok(['migrate', 'status', '--url', inSchema])).toContain('Pending (0): none');
+        p.ok(['migrate', 'down', '--to', 'base', '--url', inSchema]);
+      });
+    }
+
     it('reserved words, mixed case, Unicode and long names survive the round trip', async () => {
       const p = new TestProject();
       projects.push(p);
