@@ -38,13 +38,26 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
     // Rows that were NULL get the new default instead of failing the copy.
     sources.push(d ? `coalesce(${ident(from)}, ${defaultSql(c, true)})` : ident(from));
   }
+  // Dropping the old table drops its AUTOINCREMENT counter: carry it over, so ids of deleted
+  // rows are not handed out again.
+  const counter = after.columns.some((c) => c.primary && c.autoincrement) && before.columns.some((c) => c.primary && c.autoincrement)
+    ? [
+        `delete from sqlite_sequence where name = ${lit(temp)}`,
+        `insert into sqlite_sequence (name, seq) select ${lit(temp)}, seq from sqlite_sequence where name = ${lit(before.name)}`,
+      ]
+    : [];
   return [
     text(createTable(schema, after, options, temp)),
     `insert into ${ident(temp)} (${targets.map(ident).join(', ')}) select ${sources.join(', ')} from ${ident(before.name)}`,
+    ...counter,
     `drop table ${ident(before.name)}`,
     `alter table ${ident(temp)} rename to ${ident(after.name)}`,
     ...createIndexes(after),
   ];
+}
+
+function lit(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
 }
 
 function ident(name: string): string {
@@ -54,6 +67,27 @@ function ident(name: string): string {
 function needsRebuildForAdd(c: ColumnDef): boolean {
   // ALTER TABLE ADD COLUMN refuses these (SQLite docs, "ALTER TABLE ADD COLUMN").
   return Boolean(c.primary || (!c.nullable && c.default === undefined && c.defaultRaw === undefined) || (c.defaultRaw && /\(|current_/i.test(c.defaultRaw)));
+}
+
+/**
+ * The table `op` makes SQLite rebuild, if any. The compiler and the check that runs before a
+ * migration (preconditions.ts) both ask this, so they cannot disagree.
+ */
+export function sqliteRebuilds(op: Op, before: SchemaSnapshot): string | undefined {
+  switch (op.kind) {
+    case 'alterColumn':
+    case 'addForeignKey':
+    case 'dropForeignKey':
+      return op.table;
+    case 'addColumn':
+      return needsRebuildForAdd(op.column) ? op.table : undefined;
+    case 'dropColumn': {
+      const c = findTable(before, op.table)?.columns.find((x) => x.name === op.column);
+      return c?.primary || c?.type === 'enum' ? op.table : undefined;
+    }
+    default:
+      return undefined;
+  }
 }
 
 export const sqlite: Dialect = {
@@ -73,14 +107,11 @@ export const sqlite: Dialect = {
       case 'renameTable':
         return [text(schema.alterTable(op.from).renameTo(op.to))];
       case 'addColumn':
-        if (needsRebuildForAdd(op.column)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
+        if (sqliteRebuilds(op, before)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
         return [text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(sqliteType(op.column)), columnModifiers(op.column, false, options)))];
-      case 'dropColumn': {
-        const t = tableOf(op.table);
-        const c = t.columns.find((x) => x.name === op.column);
-        if (c?.primary || c?.type === 'enum') return rebuild(t, afterOf(op.table), sameColumns);
+      case 'dropColumn':
+        if (sqliteRebuilds(op, before)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
-      }
       case 'alterColumn':
       case 'addForeignKey':
       case 'dropForeignKey':

@@ -64,6 +64,8 @@ export interface RunSchemas {
   before: Map<string, SchemaSnapshot>;
   /** For `down`: the schema each migration's `down` starts from. */
   after: Map<string, SchemaSnapshot>;
+  /** The operations each migration will run in this direction. */
+  ops: Map<string, Op[]>;
 }
 
 /**
@@ -80,11 +82,13 @@ export async function runSchemas(
 ): Promise<RunSchemas> {
   const before = new Map<string, SchemaSnapshot>();
   const after = new Map<string, SchemaSnapshot>();
+  const running = new Map<string, Op[]>();
   let current = schemaOfApplied(history, ops, applied);
   for (const id of ids) {
     const node = history.get(id)!;
     const steps = direction === 'up' ? (ops.get(id) ?? []) : await (node.migration as unknown as { record(m: 'down'): Promise<Op[]> }).record('down');
     (direction === 'up' ? before : after).set(id, current);
+    running.set(id, steps);
     try {
       current = applyOps(current, steps);
     } catch (error) {
@@ -92,5 +96,5 @@ export async function runSchemas(
       throw error;
     }
   }
-  return { before, after };
+  return { before, after, ops: running };
 }

@@ -1,8 +1,9 @@
 import type { DialectName } from '../dialect/dialect.ts';
 import type { Op } from '../diff/ops.ts';
 import { TidemarkError } from '../errors.ts';
-import { findTable } from '../schema/apply.ts';
-import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
+import { sqliteRebuilds } from '../dialect/sqlite.ts';
+import { applyOp, findTable } from '../schema/apply.ts';
+import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
 
 /** A migration was refused before any of its statements ran; the database is unchanged by it. */
 export class PreconditionError extends TidemarkError {
@@ -36,6 +37,9 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
   };
   const out: Precondition[] = [];
   const guarded = new Set<string>();
+  // Which table, by its name at the migration's start, each current name is.
+  const origins = new Map(before.tables.map((t) => [t.name, t.name]));
+  let schema = before;
   for (const op of ops) {
     switch (op.kind) {
       case 'addColumn': {
@@ -82,30 +86,39 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
       default:
         break;
     }
-    if (dialect === 'sqlite' && rebuilds(op) && 'table' in op && typeof op.table === 'string' && !guarded.has(op.table)) {
-      // The live table is read before the migration starts: compare it with the schema then.
-      const t = findTable(before, op.table);
-      if (t) {
-        guarded.add(op.table);
-        const expected = t.columns.map((c) => c.name).sort();
-        out.push({
-          sql: `select name from pragma_table_info(${lit(op.table)}) order by name`,
-          problem: (rows) => {
-            const live = rows.map((r) => String(r.name)).sort();
-            return JSON.stringify(live) === JSON.stringify(expected)
-              ? undefined
-              : `table ${op.table} has columns (${live.join(', ')}) but the migration history says (${expected.join(', ')}): it was changed outside the typed operations (this.sql?), and rebuilding it would lose the difference`;
-          },
-        });
-      }
+    // A SQLite rebuild recreates the table from the history's definition: anything the
+    // history does not know (a column, index or trigger made with this.sql) would be lost.
+    const rebuilt = dialect === 'sqlite' ? sqliteRebuilds(op, schema) : undefined;
+    const origin = rebuilt ? origins.get(rebuilt) : undefined;
+    const known = origin ? findTable(before, origin) : undefined;
+    if (known && !guarded.has(known.name)) {
+      guarded.add(known.name);
+      out.push(liveTableGuard(known, lit));
     }
+    if (op.kind === 'renameTable') {
+      origins.set(op.to, origins.get(op.from) ?? op.from);
+      origins.delete(op.from);
+    }
+    schema = applyOp(schema, op);
   }
   return out;
 }
 
-/** SQLite rebuilds the table for these (see dialect/sqlite.ts). */
-function rebuilds(op: Op): boolean {
-  return op.kind === 'alterColumn' || op.kind === 'addForeignKey' || op.kind === 'dropForeignKey';
+function liveTableGuard(table: TableDef, lit: (s: string) => string): Precondition {
+  const expected = [...table.columns.map((c) => `column ${c.name}`), ...table.indexes.map((i) => `index ${i.name}`)].sort();
+  return {
+    sql: `select 'column ' || name as o from pragma_table_info(${lit(table.name)})
+          union all select type || ' ' || name from sqlite_master
+           where tbl_name = ${lit(table.name)} and type in ('index', 'trigger') and name not like 'sqlite_autoindex_%'`,
+    problem: (rows) => {
+      const live = rows.map((r) => String(r.o)).sort();
+      const extra = live.filter((x) => !expected.includes(x));
+      const missing = expected.filter((x) => !live.includes(x));
+      if (!extra.length && !missing.length) return undefined;
+      const what = [...extra.map((x) => `${x} that the history does not know`), ...missing.map((x) => `no ${x}`)].join(', ');
+      return `table ${table.name} has ${what}: it was changed outside the typed operations (this.sql?), and rebuilding it would lose the difference; make the history match (a migration with the typed operations) first`;
+    },
+  };
 }
 
 const INT_RANGE: Partial<Record<ColumnDef['type'], [number, number]>> = {

@@ -159,7 +159,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect);
   const storage = s.db.migrator.versionTable;
-  const { before, after } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
+  const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
   setRunContext({
     dialect,
     direction,
@@ -181,18 +181,16 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   const interrupted = () =>
     new InterruptedError(stopped!, `stopped by ${stopped}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`);
   let currentTrx: unknown;
-  const opsOf = direction === 'up' ? await recordAll(s.history) : undefined;
   const onStart = async (e: { name: string }) => {
     if (stopped) throw interrupted();
     current = e.name;
-    // Data checks before the migration's first statement: a refusal changes nothing.
-    if (direction === 'up') {
-      const conn = s.db.orm.em.getConnection();
-      for (const pre of preconditions(opsOf!.get(e.name) ?? [], before.get(e.name)!, dialect.name)) {
-        const rows = (await conn.execute(pre.sql, [], 'all', currentTrx as never)) as Record<string, unknown>[];
-        const problem = pre.problem(rows);
-        if (problem) throw new PreconditionError(`migration ${e.name} refused before it changed anything: ${problem}`);
-      }
+    // Data checks before the migration's first statement (down() too): a refusal changes nothing.
+    const conn = s.db.orm.em.getConnection();
+    const start = (direction === 'up' ? before : after).get(e.name)!;
+    for (const pre of preconditions(running.get(e.name) ?? [], start, dialect.name)) {
+      const rows = (await conn.execute(pre.sql, [], 'all', currentTrx as never)) as Record<string, unknown>[];
+      const problem = pre.problem(rows);
+      if (problem) throw new PreconditionError(`migration ${e.name} (${direction}) refused before it changed anything: ${problem}`);
     }
     if (!dialect.transactionalDdl) await storage.markStarted(e.name);
   };

@@ -83,7 +83,7 @@ for (const target of targets) {
         p.write(`migrations/${id}.ts`, hand(id, base, op));
         const r = p.run(['migrate', 'up', '--url', url]);
         expect(r.code, op).toBe(1);
-        expect(r.stderr).toContain(`migration ${id} refused before it changed anything: ${says}`);
+        expect(r.stderr).toContain(`migration ${id} (up) refused before it changed anything: ${says}`);
         expect(await versions()).toEqual([base]);
         expect(p.ok(['migrate', 'status', '--url', url])).not.toContain('Failed');
       }
@@ -104,7 +104,7 @@ for (const target of targets) {
         p.write(`migrations/20260703000000_alter.ts`, hand('20260703000000_alter', '20260702000000_sneaky', `this.alterColumn('user', 'name', { type: 'string', length: 255, nullable: true });`));
         const r = p.run(['migrate', 'up', '--url', url]);
         expect(r.code).toBe(1);
-        expect(r.stderr).toContain('table user has columns (email, id, name, secret) but the migration history says (email, id, name)');
+        expect(r.stderr).toContain('table user has column secret that the history does not know');
       });
     }
   });
