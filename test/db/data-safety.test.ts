@@ -106,6 +106,50 @@ for (const target of targets) {
         expect(r.code).toBe(1);
         expect(r.stderr).toContain('table user has column secret that the history does not know');
       });
+
+      it('guards every kind of rebuild (an added column with a raw default too), sees hand-made indexes, and guards down()', async () => {
+        const { p, url } = await project();
+        p.write('entities/User.ts', USER_V1);
+        p.ok(['gen-migration', '-m', 'base'], at(1));
+        const base = p.migrations()[0]!.replace('.ts', '');
+        p.write(`migrations/20260702000000_index.ts`, hand('20260702000000_index', base, `this.sql('create index user_name_by_hand on user (name)');`));
+        p.write(
+          `migrations/20260703000000_stamp.ts`,
+          hand('20260703000000_stamp', '20260702000000_index', `this.addColumn('user', 'created', { type: 'datetime', defaultRaw: 'current_timestamp' });`),
+        );
+        const r = p.run(['migrate', 'up', '--url', url]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('table user has index user_name_by_hand that the history does not know');
+        // down(): alterColumn back is a rebuild too.
+        p.remove('migrations/20260702000000_index.ts').remove('migrations/20260703000000_stamp.ts');
+        p.write('entities/User.ts', USER_V1.replace('@Property()\n  name!: string;', '@Property({ nullable: true })\n  name?: string;'));
+        p.ok(['gen-migration', '-m', 'optional name'], at(4));
+        p.ok(['migrate', 'up', '--url', url]);
+        const hand2 = p.db('trial.db');
+        hand2.prepare('create index user_name_by_hand on user (name)').run();
+        hand2.close();
+        const down = p.run(['migrate', 'down', '--url', url]);
+        expect(down.code).toBe(1);
+        expect(down.stderr).toContain('(down) refused before it changed anything: table user has index user_name_by_hand');
+      });
+
+      it('a rebuild keeps the AUTOINCREMENT counter: ids of deleted rows are not handed out again', async () => {
+        const { p, url } = await project();
+        p.write('entities/User.ts', USER_V1);
+        p.ok(['gen-migration', '-m', 'base'], at(1));
+        p.ok(['migrate', 'up', '--url', url]);
+        const db = p.db('trial.db');
+        db.prepare(`insert into user (email, name) values ('a', 'A'), ('b', 'B'), ('c', 'C')`).run();
+        db.prepare(`delete from user where id > 1`).run();
+        db.close();
+        p.write('entities/User.ts', USER_V1.replace('@Property()\n  name!: string;', '@Property({ nullable: true })\n  name?: string;'));
+        p.ok(['gen-migration', '-m', 'optional name'], at(2));
+        p.ok(['migrate', 'up', '--url', url]);
+        const after = p.db('trial.db');
+        after.prepare(`insert into user (email) values ('d')`).run();
+        expect(after.prepare(`select id from user where email = 'd'`).get()).toEqual({ id: 4 });
+        after.close();
+      });
     }
   });
 }
