@@ -146,7 +146,9 @@ function segments(s: Session, dialect: Dialect, ids: string[], mode: Transaction
   if (!dialect.transactionalDdl) return ids.map((id) => ({ ids: [id], transactional: false }));
   const out: { ids: string[]; transactional: boolean }[] = [];
   for (const id of ids) {
-    const transactional = s.history.get(id)!.migration.transactional !== false;
+    // On SQLite a migration outside a transaction gains nothing and could stop halfway through
+    // a table rebuild: `transactional = false` is for PostgreSQL's CONCURRENTLY, and ignored here.
+    const transactional = dialect.name === 'sqlite' || s.history.get(id)!.migration.transactional !== false;
     const last = out.at(-1);
     if (transactional && mode === 'all' && last?.transactional) last.ids.push(id);
     else out.push({ ids: [id], transactional });
@@ -165,9 +167,13 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     direction,
     before,
     after,
-    progress: dialect.transactionalDdl ? undefined : (id, done, total) => storage.progressSql(id, done, total),
+    progress: (id, done, total) => (tracked ? storage.progressSql(id, done, total) : undefined),
   });
   let current: string | undefined;
+  // Outside a transaction (always on MySQL/MariaDB; a PostgreSQL migration with
+  // transactional = false) statements commit as they run: the run is recorded as it goes,
+  // so a failure or a kill leaves a visible state instead of a silent half.
+  let tracked = false;
   // SIGINT/SIGTERM: no new migration starts; the one running finishes (or its batch rolls
   // back), the lock is released, and the process exits 130/143. A second signal exits at once.
   let stopped: 'SIGINT' | 'SIGTERM' | undefined;
@@ -192,7 +198,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       const problem = pre.problem(rows);
       if (problem) throw new PreconditionError(`migration ${e.name} (${direction}) refused before it changed anything: ${problem}`);
     }
-    if (!dialect.transactionalDdl) await storage.markStarted(e.name);
+    if (tracked) await storage.markStarted(e.name);
   };
   s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
   const done: string[] = [];
@@ -201,15 +207,18 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   // SQLite ignores this pragma inside a transaction, and a table rebuild with foreign keys
   // on would cascade-delete child rows: switch them off first, check before commit.
   if (sqlite) await s.db.execute('pragma foreign_keys = off');
+  // Violations already in the data are not this run's doing: only new ones fail it.
+  const known = sqlite ? new Set((await foreignKeyViolations(s)).map(violationKey)) : new Set<string>();
   try {
     for (const segment of segments(s, dialect, ids, mode)) {
       const conn = s.db.orm.em.getConnection();
       options.transactional = segment.transactional;
+      tracked = !segment.transactional;
       const go = async (trx?: Parameters<Parameters<typeof conn.transactional>[0]>[0]) => {
         const opts = { migrations: segment.ids, ...(trx ? { transaction: trx } : {}) };
         if (direction === 'up') await s.db.migrator.up(opts);
         else await s.db.migrator.down(opts);
-        if (sqlite) await foreignKeyCheck(s, direction, trx);
+        if (sqlite) await foreignKeyCheck(s, direction, trx, known);
       };
       if (stopped) throw interrupted();
       if (segment.transactional) {
@@ -222,6 +231,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
         await go();
       }
       done.push(...segment.ids);
+      current = undefined;
     }
     if (stopped) throw interrupted();
   } catch (error) {
@@ -232,12 +242,14 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       throw new PreconditionError(`${error.message}${kept}`);
     }
     const message = redact(firstLine(error));
-    if (!dialect.transactionalDdl && current) {
-      await storage.markFailed(current, message).catch(() => undefined);
+    if (tracked && current) {
+      const recorded = await storage.markFailed(current, message).catch(() => 0);
       const row = (await storage.rows().catch(() => [])).find((r) => r.name === current);
       const progress = row?.statements_total != null ? ` after ${row.statements_done ?? 0} of ${row.statements_total} statements` : '';
+      const why = dialect.transactionalDdl ? 'it ran outside a transaction (transactional = false)' : `DDL on ${dialect.name} commits as it runs`;
+      const state = recorded ? 'so it is recorded as failed' : 'and recording it as failed did not succeed either';
       throw new MigrationFailedError(
-        `migration ${current} failed (${direction})${progress}: ${message}; DDL on ${dialect.name} commits as it runs, so it is recorded as failed: repair by hand, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`,
+        `migration ${current} failed (${direction})${progress}: ${message}; ${why}, ${state}: repair by hand, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`,
       );
     }
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
@@ -253,9 +265,21 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   return done;
 }
 
-async function foreignKeyCheck(s: Session, direction: string, trx: unknown): Promise<void> {
-  const conn = s.db.orm.em.getConnection();
-  const violations = (await conn.execute('pragma foreign_key_check', [], 'all', trx as never)) as { table: string; parent: string }[];
+interface Violation {
+  table: string;
+  rowid: number;
+  parent: string;
+  fkid: number;
+}
+
+const violationKey = (v: Violation) => `${v.table}\0${v.rowid}\0${v.parent}\0${v.fkid}`;
+
+async function foreignKeyViolations(s: Session, trx?: unknown): Promise<Violation[]> {
+  return (await s.db.orm.em.getConnection().execute('pragma foreign_key_check', [], 'all', trx as never)) as Violation[];
+}
+
+async function foreignKeyCheck(s: Session, direction: string, trx: unknown, known: ReadonlySet<string>): Promise<void> {
+  const violations = (await foreignKeyViolations(s, trx)).filter((v) => !known.has(violationKey(v)));
   if (violations.length) {
     const v = violations[0]!;
     throw new MigrationFailedError(

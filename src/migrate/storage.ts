@@ -142,14 +142,17 @@ export class TidemarkStorage extends MigrationStorage {
   async markStarted(name: string): Promise<void> {
     await this.ensureTable();
     const { entity } = this.getTableName();
-    const now = new Date();
-    await this.#driver.nativeDelete(entity as never, { name } as never, { ctx: this.#master });
-    await this.#driver.nativeInsert(entity as never, { name, status: 'running', startedAt: now, statementsDone: 0 } as never, { ctx: this.#master });
+    const running = { status: 'running', startedAt: new Date(), finishedAt: null, statementsDone: 0, error: null };
+    // One statement either way: a kill between a delete and an insert would lose the row.
+    const updated = await this.#driver.nativeUpdate(entity as never, { name } as never, running as never, { ctx: this.#master });
+    if (!updated.affectedRows) await this.#driver.nativeInsert(entity as never, { name, ...running } as never, { ctx: this.#master });
   }
 
-  async markFailed(name: string, error: string): Promise<void> {
+  /** Marks a running migration failed; returns how many rows it marked (0: nothing was running). */
+  async markFailed(name: string, error: string): Promise<number> {
     const { entity } = this.getTableName();
-    await this.#driver.nativeUpdate(entity as never, { name, status: 'running' } as never, { status: 'failed', finishedAt: new Date(), error: error.slice(0, 2000) } as never);
+    const r = await this.#driver.nativeUpdate(entity as never, { name, status: 'running' } as never, { status: 'failed', finishedAt: new Date(), error: error.slice(0, 2000) } as never);
+    return r.affectedRows ?? 0;
   }
 
   /** Forgets a migration's row (a `down`, or `resolve --rolled-back`). */

@@ -17,7 +17,7 @@ export interface RunContext {
    * Where DDL commits statement by statement (MySQL/MariaDB), an SQL statement that records
    * how far a migration got; interleaved after each of its statements.
    */
-  progress?: (id: string, done: number, total: number) => string;
+  progress?: (id: string, done: number, total: number) => string | undefined;
 }
 
 let current: RunContext | undefined;

@@ -122,7 +122,8 @@ export abstract class TidemarkMigration extends Migration {
     const out = [...super.getQueries()];
     statements.forEach((sql, i) => {
       out.push(sql);
-      if (ctx.progress) out.push(ctx.progress(this.name!, i + 1, statements.length));
+      const progress = ctx.progress?.(this.name!, i + 1, statements.length);
+      if (progress) out.push(progress);
     });
     return out;
   }

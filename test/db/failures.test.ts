@@ -137,5 +137,26 @@ for (const target of targets) {
         [third, 'applied'],
       ]);
     });
+
+    if (target === 'postgresql') it('a migration with transactional = false that fails halfway is recorded as failed and blocks the next run', async () => {
+      const { p, url, live } = await setup();
+      p.remove(`migrations/${SECOND}.ts`);
+      const third = '20260301000200_concurrent_then_fail';
+      p.write(
+        `migrations/${third}.ts`,
+        migration(third, [FIRST], `    this.sql('create index concurrently users_id_c on users (id)');\n    this.sql('select * from no_such_table');`, '\n  static override readonly transactional = false;'),
+      );
+      const r = p.run(['migrate', 'up', '--url', url]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`migration ${third} failed (up) after 1 of 2 statements`);
+      expect(r.stderr).toContain('it ran outside a transaction (transactional = false), so it is recorded as failed');
+      expect((await live()).rows.map((x) => [x.name, x.status])).toEqual([
+        [FIRST, 'applied'],
+        [third, 'failed'],
+      ]);
+      const again = p.run(['migrate', 'up', '--url', url]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain(`migration ${third} failed after 1 of 2 statements`);
+    });
   });
 }

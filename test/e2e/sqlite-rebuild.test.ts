@@ -56,6 +56,18 @@ describe('SQLite table rebuild keeps ON DELETE CASCADE children', () => {
     db2.close();
   });
 
+  it('foreign key violations already in the data are not blamed on a run', () => {
+    const db = p.db();
+    db.pragma('foreign_keys = off');
+    db.prepare(`insert into project (name, owner_id, created_at) values ('old orphan', 777, 'now')`).run();
+    db.close();
+    p.ok(['gen-migration', '--empty', '-m', 'harmless']);
+    p.ok(['migrate', 'up']);
+    const db2 = p.db();
+    db2.prepare(`delete from project where owner_id = 777`).run();
+    db2.close();
+  });
+
   it('a run that leaves a foreign key violation fails loudly and is rolled back', () => {
     p.ok(['gen-migration', '--empty', '-m', 'orphan row']);
     const name = p.migrations().at(-1)!;
