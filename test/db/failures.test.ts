@@ -138,7 +138,7 @@ for (const target of targets) {
       ]);
     });
 
-    if (target === 'postgresql') it('a migration with transactional = false that fails halfway is recorded as failed and blocks the next run', async () => {
+    if (target.name === 'postgresql') it('a migration with transactional = false that fails halfway is recorded as failed and blocks the next run', async () => {
       const { p, url, live } = await setup();
       p.remove(`migrations/${SECOND}.ts`);
       const third = '20260301000200_concurrent_then_fail';

@@ -99,6 +99,8 @@ describe('sqlite', () => {
       [
         "create table "__tidemark_new_user" ("id" integer not null primary key autoincrement, "name" text default '' not null)",
         "insert into "__tidemark_new_user" ("id", "name") select "id", coalesce("name", '') from "user"",
+        "delete from sqlite_sequence where name = '__tidemark_new_user'",
+        "insert into sqlite_sequence (name, seq) select '__tidemark_new_user', seq from sqlite_sequence where name = 'user'",
         "drop table "user"",
         "alter table "__tidemark_new_user" rename to "user"",
         "create index "user_name_index" on "user" ("name")",
@@ -106,8 +108,12 @@ describe('sqlite', () => {
     `);
     expect(sql[0]).toMatch(new RegExp(`^create table "${REBUILD_PREFIX}user"`));
     expect(sql[1]).toMatch(/^insert into "__tidemark_new_user" \("id", "name"\) select "id", coalesce\("name", ''\) from "user"$/);
-    expect(sql.slice(2, 4)).toEqual(['drop table "user"', 'alter table "__tidemark_new_user" rename to "user"']);
-    expect(sql.slice(4)).toEqual(['create index "user_name_index" on "user" ("name")']);
+    expect(sql.slice(2, 4)).toEqual([
+      "delete from sqlite_sequence where name = '__tidemark_new_user'",
+      "insert into sqlite_sequence (name, seq) select '__tidemark_new_user', seq from sqlite_sequence where name = 'user'",
+    ]);
+    expect(sql.slice(4, 6)).toEqual(['drop table "user"', 'alter table "__tidemark_new_user" rename to "user"']);
+    expect(sql.slice(6)).toEqual(['create index "user_name_index" on "user" ("name")']);
   });
 
   test('add foreign key: rebuild', () => {
@@ -117,6 +123,8 @@ describe('sqlite', () => {
       [
         "create table "__tidemark_new_order" ("id" integer not null primary key autoincrement, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" text, "Größe" numeric(8, 2) default 0 not null, "paid" integer default 0 not null, "created_at" datetime default current_timestamp not null, constraint "order_customer_id_foreign" foreign key ("customer_id") references "user" ("id") on delete cascade)",
         "insert into "__tidemark_new_order" ("id", "customer_id", "status", "displayName", "Größe", "paid", "created_at") select "id", "customer_id", coalesce("status", 'new'), "displayName", coalesce("Größe", 0), coalesce("paid", 0), coalesce("created_at", current_timestamp) from "order"",
+        "delete from sqlite_sequence where name = '__tidemark_new_order'",
+        "insert into sqlite_sequence (name, seq) select '__tidemark_new_order', seq from sqlite_sequence where name = 'order'",
         "drop table "order"",
         "alter table "__tidemark_new_order" rename to "order"",
         "create index "order_customer_id_index" on "order" ("customer_id")",
@@ -124,8 +132,8 @@ describe('sqlite', () => {
       ]
     `);
     expect(sql[0]).toContain('references "user" ("id") on delete cascade');
-    expect(sql.slice(2, 4)).toEqual(['drop table "order"', 'alter table "__tidemark_new_order" rename to "order"']);
-    expect(sql.slice(4)).toHaveLength(order.indexes.length);
+    expect(sql.slice(4, 6)).toEqual(['drop table "order"', 'alter table "__tidemark_new_order" rename to "order"']);
+    expect(sql.slice(6)).toHaveLength(order.indexes.length);
   });
 
   test('drop foreign key: rebuild', () => {
@@ -134,6 +142,8 @@ describe('sqlite', () => {
       [
         "create table "__tidemark_new_order" ("id" integer not null primary key autoincrement, "customer_id" integer not null, "status" text default 'new' not null check ("status" in ('new', 'it''s paid')), "displayName" text, "Größe" numeric(8, 2) default 0 not null, "paid" integer default 0 not null, "created_at" datetime default current_timestamp not null)",
         "insert into "__tidemark_new_order" ("id", "customer_id", "status", "displayName", "Größe", "paid", "created_at") select "id", "customer_id", coalesce("status", 'new'), "displayName", coalesce("Größe", 0), coalesce("paid", 0), coalesce("created_at", current_timestamp) from "order"",
+        "delete from sqlite_sequence where name = '__tidemark_new_order'",
+        "insert into sqlite_sequence (name, seq) select '__tidemark_new_order', seq from sqlite_sequence where name = 'order'",
         "drop table "order"",
         "alter table "__tidemark_new_order" rename to "order"",
         "create index "order_customer_id_index" on "order" ("customer_id")",
