@@ -7,6 +7,12 @@ export class TidemarkError extends Error {
   readonly exitCode: number = 1;
 }
 
+/** A flag or argument is wrong (exit 2, like clipanion's own usage errors). */
+export class UsageError extends TidemarkError {
+  override name = 'UsageError';
+  override readonly exitCode: number = 2;
+}
+
 /** The config file is missing, unreadable or invalid. */
 export class ConfigError extends TidemarkError {
   override name = 'ConfigError';

@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
 import type { RenameHints } from '../diff/diff.ts';
-import { TidemarkError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { describeOp } from './describe.ts';
 
@@ -79,7 +79,4 @@ function parseRenames(items: string[]): RenameHints {
   return hints;
 }
 
-class UsageError extends TidemarkError {
-  override readonly exitCode = 2;
-}
 

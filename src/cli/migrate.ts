@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
-import { TidemarkError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 
 const LOCK_TIMEOUT = () =>
@@ -21,9 +21,6 @@ function transactionMode(value: string | undefined): 'all' | 'each' | undefined 
   throw new UsageError(`--transaction ${value}: expected 'all' or 'each'`);
 }
 
-export class UsageError extends TidemarkError {
-  override readonly exitCode = 2;
-}
 
 async function printSql(
   cmd: TidemarkCommand,
@@ -113,6 +110,7 @@ export class MigrateDownCommand extends TidemarkCommand {
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
     const result = await migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, step, transaction: transactionMode(this.transaction) });
+    for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, (await displayUrl(this)).url);
     return 0;
   }

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config.ts';
 import { diff, type RenameHints } from '../diff/diff.ts';
 import type { Op } from '../diff/ops.ts';
-import { EntityError, HistoryError, TidemarkError } from '../errors.ts';
+import { EntityError, HistoryError, TidemarkError, UsageError } from '../errors.ts';
 import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro-orm.ts';
 import { refused, type Allowance } from '../plan/gate.ts';
 import { plan, type MigrationPlan } from '../plan/plan.ts';
@@ -72,6 +72,7 @@ export async function entitySchema(config: ResolvedConfig, emitter?: Emitter): P
 
 /** The operations from the history's schema to the entities', with every rename decided. */
 export async function pendingChanges(state: ProjectState, next: { schema: SchemaSnapshot; renames: RenameHints }, options: GenerateOptions): Promise<Op[]> {
+  checkStatedRenames(state.schema, options.renames ?? {});
   let hints = mergeHints(applicableHints(state.schema, next.renames), options.renames ?? {});
   const denied = new Set(options.notRenamed ?? []);
   for (;;) {
@@ -88,6 +89,17 @@ export async function pendingChanges(state: ProjectState, next: { schema: Schema
       if (await options.ask(q)) hints = mergeHints(hints, parseHint(q.answer));
       else denied.add(q.denial);
     }
+  }
+}
+
+/** A `--rename` must name a table or column that exists and a new name that does not. */
+function checkStatedRenames(prev: SchemaSnapshot, hints: RenameHints): void {
+  const usable = applicableHints(prev, hints);
+  for (const [from, to] of Object.entries(hints.tables ?? {})) {
+    if (!usable.tables?.[from]) throw new UsageError(`--rename ${from}=${to}: the history has no table '${from}', or already has '${to}'`);
+  }
+  for (const [key, to] of Object.entries(hints.columns ?? {})) {
+    if (!usable.columns?.[key]) throw new UsageError(`--rename ${key}=${to}: the history has no column '${key}', or the table already has '${to}'`);
   }
 }
 

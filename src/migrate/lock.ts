@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { TidemarkError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
@@ -49,6 +50,8 @@ export async function acquireLock(url: DatabaseUrl, options: LockOptions): Promi
 
 /** Who holds the lock now, or undefined when nobody does (for `status`). */
 export async function lockHolder(url: DatabaseUrl, table: string): Promise<string | undefined> {
+  // Asking must not create the lock file.
+  if (url.dialect === 'sqlite' && (url.file === ':memory:' || !existsSync(`${url.file}.tidemark-lock`))) return undefined;
   try {
     const lock = await acquireLock(url, { timeoutMs: 0, table });
     await lock.release();

@@ -1,7 +1,8 @@
+import { existsSync } from 'node:fs';
 import type { ResolvedConfig } from '../config.ts';
 import type { Dialect } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
-import { ConfigError, HistoryError, InterruptedError, MigrationFailedError, TargetError } from '../errors.ts';
+import { ConfigError, DatabaseError, HistoryError, InterruptedError, MigrationFailedError, TargetError, TidemarkError, UsageError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
@@ -84,16 +85,22 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
   const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration));
   let lock: RunLock | undefined;
   try {
-    if (options !== 'read-only') {
-      lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait });
-      // Under the lock: create the version table if it is missing, then read the history
-      // as it is now, not as it was before another run finished.
-      await initMigrator(db);
+    let rows: VersionRow[];
+    try {
+      if (options !== 'read-only') {
+        lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait });
+        // Under the lock: create the version table if it is missing, then read the history
+        // as it is now, not as it was before another run finished.
+        await initMigrator(db);
+      }
+      // After init: creating a database makes MikroORM build a new storage.
+      const storage = db.migrator.versionTable;
+      for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
+      rows = options === 'read-only' ? await storage.rowsIfExists() : await storage.rows();
+    } catch (error) {
+      if (error instanceof TidemarkError) throw error;
+      throw new DatabaseError(`${url.display}: ${redact(firstLine(error))}`);
     }
-    // After init: creating a database makes MikroORM build a new storage.
-    const storage = db.migrator.versionTable;
-    for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
-    const rows = options === 'read-only' ? await storage.rowsIfExists() : await storage.rows();
     const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
     return await fn({ history, db, url, rows, executed, notices: [] });
   } finally {
@@ -339,7 +346,7 @@ export interface DownOptions extends SessionOptions {
 /** Which applied migrations `down` reverts, newest first. */
 export function downTargets(history: History, executed: string[], options: DownOptions): string[] {
   const newestFirst = [...executed].reverse();
-  if (options.to !== undefined && options.step !== undefined) throw new TargetError('give either --to or --step, not both');
+  if (options.to !== undefined && options.step !== undefined) throw new UsageError('give either --to or --step, not both');
   if (options.to === 'base') return newestFirst;
   if (options.to !== undefined) {
     const target = history.resolve(options.to);
@@ -349,7 +356,7 @@ export function downTargets(history: History, executed: string[], options: DownO
     return newestFirst.filter((id) => !keep.has(id));
   }
   const step = options.step ?? 1;
-  if (!Number.isInteger(step) || step < 1) throw new TargetError(`--step ${options.step}: must be a whole number of at least 1`);
+  if (!Number.isInteger(step) || step < 1) throw new UsageError(`--step ${options.step}: must be a whole number of at least 1`);
   return newestFirst.slice(0, step);
 }
 
@@ -367,6 +374,13 @@ export async function migrateDown(config: ResolvedConfig, options: DownOptions =
 }
 
 export async function migrationStatus(config: ResolvedConfig): Promise<MigrationStatus> {
+  const url = requireUrl(config);
+  if (url.dialect === 'sqlite' && url.file !== ':memory:' && !existsSync(url.file!)) {
+    // Reading the status must not create the database file.
+    installTsLoader({ cacheDir: config.cacheDir });
+    const history = await loadHistory(config.migrationsDir, process.cwd());
+    return statusOf({ history, rows: [], executed: [], notices: [`${url.display} does not exist yet: migrate up creates it`] } as unknown as Session);
+  }
   return withSession(config, 'read-only', async (s) => {
     try {
       s.notices.push(...checkIntegrity(s.history, s.rows));

@@ -1,7 +1,7 @@
 import type { ResolvedConfig } from '../config.ts';
 import type { DialectName } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
-import { ConfigError, TargetError } from '../errors.ts';
+import { ConfigError, TargetError, UsageError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
@@ -32,7 +32,7 @@ const DIALECTS: DialectName[] = ['sqlite', 'postgresql', 'mysql', 'mariadb'];
 export async function migrationSql(config: ResolvedConfig, options: SqlScriptOptions & UpOptions & DownOptions): Promise<string> {
   const dialectName = options.dialect ?? config.url?.dialect;
   if (!dialectName) throw new ConfigError('--sql needs a dialect: pass --dialect sqlite|postgresql|mysql|mariadb, --url, or set url in the config');
-  if (!DIALECTS.includes(dialectName)) throw new ConfigError(`--dialect ${dialectName}: expected one of ${DIALECTS.join(', ')}`);
+  if (!DIALECTS.includes(dialectName)) throw new UsageError(`--dialect ${dialectName}: expected one of ${DIALECTS.join(', ')}`);
   const dialect = dialectFor(dialectName);
   installTsLoader({ cacheDir: config.cacheDir });
   const history = await loadHistory(config.migrationsDir, process.cwd());
@@ -78,14 +78,20 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
     for (const sql of versionTableSql(platform, config.tableName)) emit(sql.replace(/^create table /i, 'create table if not exists ').replace(/^create unique index /i, dialectName === 'mysql' || dialectName === 'mariadb' ? 'create unique index ' : 'create unique index if not exists '));
     lines.push('');
   }
-  const transactional = dialect.transactionalDdl;
+  // As a run does it: one transaction where DDL has them, a migration with
+  // transactional = false alone outside it (PostgreSQL; SQLite ignores the opt-out).
+  let open = false;
+  const begin = () => void (dialect.transactionalDdl && !open && (emit('begin'), (open = true)));
+  const commit = () => void (open && (emit('commit'), (open = false)));
   if (dialectName === 'sqlite') emit('pragma foreign_keys = off');
-  if (transactional) emit('begin');
   for (const id of ids) {
     const migration = history.get(id)!.migration as MigrationClass & { record(m: 'up' | 'down'): Promise<import('../diff/ops.ts').Op[]> };
     const ops = await migration.record(options.direction);
     const start = (options.direction === 'up' ? before : after).get(id)!;
-    lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}`);
+    const alone = dialectName !== 'sqlite' && migration.transactional === false;
+    if (alone) commit();
+    else begin();
+    lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}${alone ? ' (outside a transaction)' : ''}`);
     for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
     for (const sql of compileOps(ops, start, dialect)) emit(sql);
     if (options.direction === 'up') {
@@ -98,7 +104,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   }
   lines.push('');
   if (dialectName === 'sqlite') emit('pragma foreign_key_check');
-  if (transactional) emit('commit');
+  commit();
   if (dialectName === 'sqlite') emit('pragma foreign_keys = on');
   return `${lines.join('\n')}\n`;
 }

@@ -21,13 +21,16 @@ export interface VerifyReport {
  */
 export async function verifyHistory(config: ResolvedConfig, options: { url?: string } = {}): Promise<VerifyReport> {
   const url = parseDatabaseUrl(options.url ?? 'sqlite::memory:', process.cwd(), '--url');
-  return withSession({ ...config, url }, {}, async (s) => {
+  const scratch = { ...config, url };
+  // Look before touching: a database with anything in it is refused unchanged.
+  if (url.file !== ':memory:') {
+    const used = await withSession(scratch, 'read-only', async (s) => s.rows.length > 0 || (await introspect(s.db.execute, url.dialect, [config.tableName], url.schema)).tables.length > 0);
+    if (used) return { ok: false, checked: [], failure: { id: '', step: 'up', message: `${url.display} is not empty: verify needs a scratch database it may change (the default is SQLite in memory)` } };
+  }
+  return withSession(scratch, {}, async (s) => {
     const ops = await recordAll(s.history);
     const order = [...s.history.order];
     const live = () => introspect(s.db.execute, url.dialect, [config.tableName], url.schema);
-    if (s.executed.length || (await live()).tables.length) {
-      return { ok: false, checked: [], failure: { id: '', step: 'up', message: `${url.display} is not empty: verify needs a scratch database it may change (the default is SQLite in memory)` } };
-    }
     const steps: ['up' | 'down' | 'up again', string[]][] = [
       ['up', order],
       ['down', [...order].reverse()],

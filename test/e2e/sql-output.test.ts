@@ -41,7 +41,7 @@ describe('migrate --sql on the example history', () => {
     const r = p.run(['migrate', 'up', '--sql', '--config', 'tidemark.config.ts'], { DATABASE_URL: '' });
     expect(r.code).toBe(0);
     const bad = p.run(['migrate', 'up', '--sql', '--dialect', 'oracle']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('tidemark: --dialect oracle: expected one of sqlite, postgresql, mysql, mariadb');
   });
 });
