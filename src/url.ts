@@ -28,8 +28,14 @@ const PROTOCOLS: Record<string, DialectName> = {
  * Replaces the password of every URL in `text` with `****`. The password ends at the last
  * `@` of the URL, as URL parsers read it, so an unencoded `@` in a password does not leak.
  */
+/** Passwords seen by `parseDatabaseUrl` in this process, in every spelling they may be printed in. */
+const secrets = new Set<string>();
+
 export function redact(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(\S+)/gi, (whole, scheme: string, rest: string) => {
+  let out = text;
+  // Whatever characters it holds, a known password is never printed.
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('****');
+  return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)(\S+)/gi, (whole, scheme: string, rest: string) => {
     const at = rest.lastIndexOf('@');
     if (at < 0) return whole;
     const userinfo = rest.slice(0, at);
@@ -64,9 +70,20 @@ export function parseDatabaseUrl(url: string, baseDir: string, source: string): 
   let u: URL;
   try {
     u = new URL(url);
+    if (u.password) {
+      secrets.add(u.password);
+      secrets.add(decode(u.password));
+      secrets.add(encodeURIComponent(decode(u.password)));
+      // what the URL spelled, before the parser normalised it
+      const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:(.*)@[^@]*$/i.exec(url)?.[1];
+      if (raw) secrets.add(raw);
+    }
   } catch {
-    throw new ConfigError(`${source}: '${display}' is not a database URL (expected sqlite:./file.db, postgres://…, mysql://… or mariadb://…)`);
+    // Not echoed: an unparsable URL could show its password.
+    throw new ConfigError(`${source}: not a valid database URL (expected sqlite:./file.db, postgres://user:pass@host/db, mysql://… or mariadb://…)`);
   }
+  // Printed from its parts, so no spelling of the password can reach the screen.
+  const shown = `${u.protocol}//${u.username ? `${u.username}${u.password ? ':****' : ''}@` : ''}${u.host}${u.pathname}${u.search}`;
   const dialect = PROTOCOLS[u.protocol];
   if (!dialect) throw new ConfigError(`${source}: unsupported database URL scheme '${u.protocol}' (expected sqlite:, postgres://, mysql:// or mariadb://)`);
   const database = decode(u.pathname.replace(/^\//, ''));
@@ -79,6 +96,6 @@ export function parseDatabaseUrl(url: string, baseDir: string, source: string): 
     password: u.password ? decode(u.password) : undefined,
     database,
     schema: u.searchParams.get('schema') ?? undefined,
-    display,
+    display: shown,
   };
 }

@@ -170,6 +170,7 @@ describe('secrets', () => {
     // MariaDB's root has no password: a wrong one is refused, and the refusal must not show it.
     ['mariadb', 'Hunter2%21secret', ['Hunter2!secret', 'Hunter2%21secret']],
     ['unreachable', 'Sup3r%2Fsecret', ['Sup3r/secret', 'Sup3r%2Fsecret']],
+    ['unreachable', 'has space!x', ['has space!x', 'has%20space', 'space!x']],
   ])('%s with password %s', async (kind, password, secrets) => {
     if (kind !== 'unreachable' && (await unavailable(kind as ServerKind))) return;
     const p = new TestProject();

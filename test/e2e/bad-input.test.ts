@@ -84,6 +84,26 @@ describe('bad input', () => {
     expect(r2.stderr).toContain('is a directory');
   });
 
+  it('a --rename that names nothing in the history is a usage error', () => {
+    const p = project();
+    p.write('entities/User.ts', USER_V1);
+    p.ok(['gen-migration', '-m', 'base']);
+    const r = p.run(['gen-migration', '-m', 'x', '--rename', 'usr.name=title']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`tidemark: --rename usr.name=title: the history has no column 'usr.name', or the table already has 'title'`);
+  });
+
+  it('status on a database that does not exist yet creates nothing', () => {
+    const p = project();
+    p.write('entities/User.ts', USER_V1);
+    p.ok(['gen-migration', '-m', 'base']);
+    const before = p.files();
+    const out = p.ok(['migrate', 'status']);
+    expect(out).toContain('Current:  base (no migrations applied)');
+    expect(out).toContain('does not exist yet: migrate up creates it');
+    expect(p.files()).toEqual(before);
+  });
+
   it('a bad --step and an unknown --to', () => {
     const p = project();
     p.write('entities/User.ts', USER_V1);
