@@ -16,6 +16,7 @@ import {
   type Expression,
   type OnModifyForeignAction,
 } from 'kysely';
+import { fitIdentifier } from '../schema/naming.ts';
 import type { ColumnDef, ForeignKeyDef, TableDef } from '../schema/types.ts';
 
 /**
@@ -80,6 +81,11 @@ export function backfill(quote: (n: string) => string, table: string, from: Colu
   return [`update ${quote(table)} set ${quote(to.name)} = ${defaultSql(to, booleanAsInt)} where ${quote(to.name)} is null`];
 }
 
+/** The name of an enum column's check constraint: deterministic, within the identifier limit. */
+export function enumCheckName(table: string, column: string): string {
+  return fitIdentifier(`${table}_${column}_check`);
+}
+
 export function enumCheck(column: ColumnDef): Expression<unknown> {
   const items = (column.items ?? []).map((i) => sql.lit(i));
   return sql`${sql.ref(column.name)} in (${sql.join(items)})`;
@@ -100,8 +106,12 @@ export interface ColumnOptions {
   /** How a single-column autoincrement primary key is spelled. */
   autoincrement: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
   booleanAsInt: boolean;
-  /** Put the enum check on the column (SQLite, PostgreSQL) rather than rely on a native enum. */
-  enumCheck: boolean;
+  /**
+   * How an enum's allowed values are enforced without a native enum type: `inline` on the
+   * column (SQLite, whose rebuilds carry it), `named` as a table constraint whose name follows
+   * renames (PostgreSQL), `none` where the type itself is the enum (MySQL).
+   */
+  enumCheck: 'inline' | 'named' | 'none';
   /** Rewrites a raw default for this dialect (e.g. MySQL's timestamp precision). */
   rawDefault?: (raw: string, column: ColumnDef) => string;
 }
@@ -114,7 +124,7 @@ export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts:
     if (!column.nullable) b = b.notNull();
     const d = defaultExpression(opts.rawDefault && column.defaultRaw !== undefined ? { ...column, defaultRaw: opts.rawDefault(column.defaultRaw, column) } : column, opts.booleanAsInt);
     if (d) b = b.defaultTo(d);
-    if (column.type === 'enum' && opts.enumCheck && column.items?.length) b = b.check(enumCheck(column));
+    if (column.type === 'enum' && opts.enumCheck === 'inline' && column.items?.length) b = b.check(enumCheck(column));
     return b;
   };
 }
@@ -129,6 +139,9 @@ export function createTable(schema: SchemaModule, table: TableDef, opts: ColumnO
     q = q.addColumn(column.name, sql.raw(opts.type(column)), columnModifiers(column, inline && column.primary === true, opts));
   }
   if (pk.length > 1) q = q.addPrimaryKeyConstraint(`${table.name}_pkey`, pk.map((c) => c.name) as never);
+  if (opts.enumCheck === 'named') {
+    for (const c of table.columns) if (c.type === 'enum' && c.items?.length) q = q.addCheckConstraint(enumCheckName(table.name, c.name), enumCheck(c));
+  }
   for (const fk of table.foreignKeys) {
     q = q.addForeignKeyConstraint(fk.name, fk.columns as never, fk.referencedTable, fk.referencedColumns, (cb) => applyForeignKeyActions(cb, fk));
   }

@@ -11,7 +11,7 @@ const options: ColumnOptions = {
   type: mysqlType,
   autoincrement: (c) => c.autoIncrement(),
   booleanAsInt: true,
-  enumCheck: false,
+  enumCheck: 'none',
   // datetime(3) only accepts a default of the same precision (MySQL error 1067 otherwise).
   rawDefault: (raw, c) => (c.type === 'datetime' && /^current_timestamp(\(\))?$/i.test(raw.trim()) ? 'current_timestamp(3)' : raw),
 };
@@ -44,6 +44,10 @@ function mysqlDialect(name: DialectName): Dialect {
         case 'dropColumn':
           return [text(schema.alterTable(op.table).dropColumn(op.column))];
         case 'alterColumn': {
+          const was = findTable(before, op.table)!.columns.find((x) => x.name === op.column.name)!;
+          if (Boolean(was.primary) !== Boolean(op.column.primary)) {
+            throw new Error(`alterColumn cannot change the primary key of ${op.table}.${op.column.name} on MySQL/MariaDB; write that change with this.sql(...)`);
+          }
           const inline = op.column.primary && findTable(before, op.table)!.columns.filter((c) => c.primary).length === 1;
           // MODIFY restates the whole column, so an omitted attribute is never silently dropped.
           const c = { ...op.column, primary: false };

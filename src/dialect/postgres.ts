@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, text, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { postgresType } from './types.ts';
 
@@ -11,7 +11,7 @@ const options: ColumnOptions = {
   type: postgresType,
   autoincrement: (c) => c.generatedByDefaultAsIdentity(),
   booleanAsInt: false,
-  enumCheck: true,
+  enumCheck: 'named',
 };
 
 function createIndexes(table: TableDef): string[] {
@@ -22,15 +22,24 @@ function createIndexes(table: TableDef): string[] {
   });
 }
 
+const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
+
+function renameConstraint(table: string, from: string, to: string): string {
+  return `alter table ${ident(table)} rename constraint ${ident(from)} to ${ident(to)}`;
+}
+
 function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
   const out: string[] = [];
   const alter = () => schema.alterTable(table);
   if (postgresType(from) !== postgresType(to)) {
     out.push(text(alter().alterColumn(to.name, (c) => c.setDataType(sql.raw(postgresType(to))))) + ` using "${to.name.replace(/"/g, '""')}"::${postgresType(to)}`);
   }
-  const checkName = `${table}_${to.name}_check`;
+  if (Boolean(from.primary) !== Boolean(to.primary) || Boolean(from.autoincrement) !== Boolean(to.autoincrement)) {
+    throw new Error(`alterColumn cannot change the primary key or identity of ${table}.${to.name} on PostgreSQL; write that change with this.sql(...)`);
+  }
+  const checkName = enumCheckName(table, to.name);
   if (from.type === 'enum' && (to.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
-    out.push(text(alter().dropConstraint(checkName).ifExists()));
+    out.push(text(alter().dropConstraint(checkName)));
   }
   if (to.type === 'enum' && (from.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
     out.push(text(alter().addCheckConstraint(checkName, enumCheck(to))));
@@ -57,18 +66,30 @@ export const postgres: Dialect = {
         return [text(createTable(schema, op.table, options)), ...createIndexes(op.table)];
       case 'dropTable':
         return [text(schema.dropTable(op.table))];
-      case 'renameTable':
-        return [text(schema.alterTable(op.from).renameTo(op.to))];
-      case 'addColumn':
-        return [text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(postgresType(op.column)), columnModifiers(op.column, false, options)))];
+      case 'renameTable': {
+        // The enum checks' names follow the table's, so later changes find them.
+        const enums = findTable(before, op.from)!.columns.filter((c) => c.type === 'enum');
+        return [
+          text(schema.alterTable(op.from).renameTo(op.to)),
+          ...enums.map((c) => renameConstraint(op.to, enumCheckName(op.from, c.name), enumCheckName(op.to, c.name))),
+        ];
+      }
+      case 'addColumn': {
+        const add = text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(postgresType(op.column)), columnModifiers(op.column, false, options)));
+        if (op.column.type !== 'enum') return [add];
+        return [add, text(schema.alterTable(op.table).addCheckConstraint(enumCheckName(op.table, op.column.name), enumCheck(op.column)))];
+      }
       case 'dropColumn':
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
       case 'alterColumn': {
         const from = findTable(before, op.table)!.columns.find((c) => c.name === op.column.name)!;
         return alterColumn(op.table, from, op.column);
       }
-      case 'renameColumn':
-        return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
+      case 'renameColumn': {
+        const column = findTable(before, op.table)!.columns.find((c) => c.name === op.from)!;
+        const rename = text(schema.alterTable(op.table).renameColumn(op.from, op.to));
+        return column.type === 'enum' ? [rename, renameConstraint(op.table, enumCheckName(op.table, op.from), enumCheckName(op.table, op.to))] : [rename];
+      }
       case 'createIndex':
         return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
       case 'dropIndex':

@@ -7,7 +7,7 @@ import type { Dialect } from './dialect.ts';
 import { sqliteType } from './types.ts';
 
 const schema = schemaBuilder('sqlite');
-const options: ColumnOptions = { type: sqliteType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: true };
+const options: ColumnOptions = { type: sqliteType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: 'inline' };
 
 /** Prefix of the table a rebuild copies into; never a user table. */
 export const REBUILD_PREFIX = '__tidemark_new_';

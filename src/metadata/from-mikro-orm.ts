@@ -102,7 +102,10 @@ function tableOf(meta: EntityMetadata, all: Map<string, EntityMetadata>): TableD
     (Array.isArray(names) ? names : [names]).flatMap((n) => meta.properties[n]?.fieldNames ?? [n]);
 
   for (const prop of meta.props) {
-    if (prop.persist === false || prop.formula || prop.embedded) continue;
+    if (prop.persist === false || prop.formula) continue;
+    if (prop.kind === 'embedded' || prop.embedded) {
+      throw new EntityMappingError(`${meta.className}.${prop.name}: embeddables are not supported yet; use columns on the entity, or a json property`);
+    }
     if (prop.kind === 'scalar') {
       columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!));
     } else if (isOwningRelation(prop)) {

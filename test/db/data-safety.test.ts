@@ -94,6 +94,19 @@ for (const target of targets) {
       expect((await sql(`select age from ${user} order by email`)).map((r) => Number(r.age))).toEqual([0, 0, 3]);
     });
 
+    it('an enum keeps working through a column rename, a table rename and new values', async () => {
+      const { p, url, sql } = await project();
+      const m = (id: string, parent: string | null, up: string) =>
+        `import { TidemarkMigration } from 'tidemark';\n\nexport class S extends TidemarkMigration {\n  static override readonly id = '${id}';\n  static override readonly parents = ${parent ? `['${parent}']` : '[]'};\n\n  override up(): void {\n    ${up}\n  }\n}\n`;
+      p.write('migrations/20260801000000_t.ts', m('20260801000000_t', null, `this.createTable('ticket', (t) => { t.column('id', { type: 'integer', primary: true }); t.column('state', { type: 'enum', items: ['open', 'done'], default: 'open' }); });`));
+      p.write('migrations/20260802000000_r.ts', m('20260802000000_r', '20260801000000_t', `this.renameColumn('ticket', 'state', 'status'); this.renameTable('ticket', 'issue');`));
+      p.write('migrations/20260803000000_v.ts', m('20260803000000_v', '20260802000000_r', `this.alterColumn('issue', 'status', { type: 'enum', items: ['open', 'done', 'archived'], default: 'open' });`));
+      p.ok(['migrate', 'up', '--url', url]);
+      await sql(`insert into issue (id, status) values (1, 'archived')`);
+      await expect(sql(`insert into issue (id, status) values (2, 'bogus')`)).rejects.toThrow();
+      expect((await sql('select status from issue')).map((r) => r.status)).toEqual(['archived']);
+    });
+
     if (target === 'sqlite') {
       it('refuses to rebuild a table whose live columns differ from the history (changed with this.sql)', async () => {
         const { p, url } = await project();
