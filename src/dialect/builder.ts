@@ -48,6 +48,15 @@ export function schemaBuilder(flavor: Flavor) {
 
 export type SchemaModule = ReturnType<typeof schemaBuilder>;
 
+/** One `create [unique] index` statement per index of `table`. */
+export function indexStatements(schema: SchemaModule, table: TableDef): string[] {
+  return table.indexes.map((i) => {
+    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
+    if (i.unique) q = q.unique();
+    return q.compile().sql;
+  });
+}
+
 export const text = (q: { compile(): { sql: string } }) => q.compile().sql;
 
 export interface TypeMapper {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect, DialectName } from './dialect.ts';
 import { mysqlType } from './types.ts';
 
@@ -16,13 +16,7 @@ const options: ColumnOptions = {
   rawDefault: (raw, c) => (c.type === 'datetime' && /^current_timestamp(\(\))?$/i.test(raw.trim()) ? 'current_timestamp(3)' : raw),
 };
 
-function createIndexes(table: TableDef): string[] {
-  return table.indexes.map((i) => {
-    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
-    if (i.unique) q = q.unique();
-    return text(q);
-  });
-}
+const createIndexes = (table: TableDef) => indexStatements(schema, table);
 
 function mysqlDialect(name: DialectName): Dialect {
   return {

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { postgresType } from './types.ts';
 
@@ -14,13 +14,7 @@ const options: ColumnOptions = {
   enumCheck: 'named',
 };
 
-function createIndexes(table: TableDef): string[] {
-  return table.indexes.map((i) => {
-    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
-    if (i.unique) q = q.unique();
-    return text(q);
-  });
-}
+const createIndexes = (table: TableDef) => indexStatements(schema, table);
 
 const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
 

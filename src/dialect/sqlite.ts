@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { applyOp, findTable } from '../schema/apply.ts';
 import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { columnModifiers, createTable, defaultExpression, defaultSql, schemaBuilder, text, type ColumnOptions } from './builder.ts';
+import { columnModifiers, createTable, defaultExpression, defaultSql, schemaBuilder, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { sqliteType } from './types.ts';
 
@@ -12,13 +12,7 @@ const options: ColumnOptions = { type: sqliteType, autoincrement: (c) => c.autoI
 /** Prefix of the table a rebuild copies into; never a user table. */
 export const REBUILD_PREFIX = '__tidemark_new_';
 
-function createIndexes(table: TableDef): string[] {
-  return table.indexes.map((i) => {
-    let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
-    if (i.unique) q = q.unique();
-    return text(q);
-  });
-}
+const createIndexes = (table: TableDef) => indexStatements(schema, table);
 
 /**
  * SQLite cannot alter a column or add/drop a foreign key in place. The documented procedure

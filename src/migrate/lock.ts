@@ -110,6 +110,39 @@ export function advisoryKey(database: string, schema: string, table: string): st
   return BigInt.asIntN(64, digest.readBigUInt64BE(0)).toString();
 }
 
+/**
+ * Polls `tryOnce` on a dedicated session until it takes the lock or `timeoutMs` passes,
+ * telling `onWait` who holds it the first time it is busy. The session is closed on failure;
+ * on success it is kept and closed by `release`.
+ */
+async function poll(url: DatabaseUrl, options: LockOptions, session: { tryOnce(): Promise<boolean>; holder(): Promise<string>; unlock(): Promise<unknown>; close(): Promise<unknown> }): Promise<RunLock> {
+  const deadline = Date.now() + options.timeoutMs;
+  let warned = false;
+  try {
+    for (;;) {
+      if (await session.tryOnce()) {
+        return {
+          release: async () => {
+            try {
+              await session.unlock();
+            } finally {
+              await session.close();
+            }
+          },
+        };
+      }
+      const holder = await session.holder();
+      if (!warned) options.onWait?.(holder);
+      warned = true;
+      if (Date.now() >= deadline) throw timedOut(url, holder, options);
+      await sleep(POLL_MS);
+    }
+  } catch (error) {
+    await session.close().catch(() => undefined);
+    throw error;
+  }
+}
+
 async function postgresLock(url: DatabaseUrl, options: LockOptions): Promise<RunLock> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({
@@ -122,32 +155,12 @@ async function postgresLock(url: DatabaseUrl, options: LockOptions): Promise<Run
   });
   await client.connect();
   const key = advisoryKey(url.database!, url.schema ?? 'public', options.table);
-  const deadline = Date.now() + options.timeoutMs;
-  let warned = false;
-  try {
-    for (;;) {
-      const { rows } = await client.query('select pg_try_advisory_lock($1::bigint) as ok', [key]);
-      if (rows[0].ok === true) {
-        return {
-          release: async () => {
-            try {
-              await client.query('select pg_advisory_unlock($1::bigint)', [key]);
-            } finally {
-              await client.end();
-            }
-          },
-        };
-      }
-      const holder = await postgresHolder(client, key);
-      if (!warned) options.onWait?.(holder);
-      warned = true;
-      if (Date.now() >= deadline) throw timedOut(url, holder, options);
-      await sleep(POLL_MS);
-    }
-  } catch (error) {
-    await client.end().catch(() => undefined);
-    throw error;
-  }
+  return poll(url, options, {
+    tryOnce: async () => (await client.query('select pg_try_advisory_lock($1::bigint) as ok', [key])).rows[0].ok === true,
+    holder: () => postgresHolder(client, key),
+    unlock: () => client.query('select pg_advisory_unlock($1::bigint)', [key]),
+    close: () => client.end(),
+  });
 }
 
 async function postgresHolder(client: import('pg').Client, key: string): Promise<string> {
@@ -173,32 +186,13 @@ async function mysqlLock(url: DatabaseUrl, options: LockOptions): Promise<RunLoc
   const raw = `tidemark:${url.database}:${options.table}`;
   // Lock names are limited to 64 characters.
   const name = raw.length <= 64 ? raw : `tidemark:${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
-  const deadline = Date.now() + options.timeoutMs;
-  let warned = false;
-  try {
-    for (;;) {
-      const [rows] = (await conn.query('select get_lock(?, 0) as ok', [name])) as unknown as [{ ok: number | null }[]];
-      if (Number(rows[0]?.ok) === 1) {
-        return {
-          release: async () => {
-            try {
-              await conn.query('select release_lock(?)', [name]);
-            } finally {
-              await conn.end();
-            }
-          },
-        };
-      }
-      const holder = await mysqlHolder(conn, name);
-      if (!warned) options.onWait?.(holder);
-      warned = true;
-      if (Date.now() >= deadline) throw timedOut(url, holder, options);
-      await sleep(POLL_MS);
-    }
-  } catch (error) {
-    await conn.end().catch(() => undefined);
-    throw error;
-  }
+  return poll(url, options, {
+    // Anything but 1 (0: taken, NULL: an error) is a failure to get it.
+    tryOnce: async () => Number(((await conn.query('select get_lock(?, 0) as ok', [name])) as unknown as [{ ok: number | null }[]])[0][0]?.ok) === 1,
+    holder: () => mysqlHolder(conn, name),
+    unlock: () => conn.query('select release_lock(?)', [name]),
+    close: () => conn.end(),
+  });
 }
 
 async function mysqlHolder(conn: import('mysql2/promise').Connection, name: string): Promise<string> {
