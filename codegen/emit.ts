@@ -16,11 +16,20 @@ export interface EmitInput {
   importFrom?: string;
 }
 
-function method(name: 'up' | 'down', body: (w: Parameters<typeof renderOps>[0]) => void): MethodDeclarationStructure {
-  return { kind: StructureKind.Method, name, hasOverrideKeyword: true, returnType: 'void', statements: body };
+type Writer = Parameters<typeof renderOps>[0];
+
+const placeholder = (name: string) => `__tidemark_${name}_body__;`;
+
+function method(name: 'up' | 'down'): MethodDeclarationStructure {
+  return { kind: StructureKind.Method, name, hasOverrideKeyword: true, returnType: 'void', statements: placeholder(name) };
 }
 
-/** Renders a migration file: one class, built as a ts-morph structure and printed once. */
+/**
+ * Renders a migration file: the file, its import and its class are one ts-morph structure,
+ * printed once; the method bodies are written with ts-morph's writer at their indentation and
+ * put in place afterwards, so that ts-morph does not parse thousands of statements it has just
+ * printed (a 500-table migration: ~0.1 s).
+ */
 export function emitMigration(input: EmitInput): string {
   const project = new Project({
     useInMemoryFileSystem: true,
@@ -50,23 +59,31 @@ export function emitMigration(input: EmitInput): string {
       { name: 'id', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: `'${input.id}'` },
       { name: 'parents', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: `[${input.parents.map((p) => `'${p}'`).join(', ')}]` },
     ],
-    methods: [
-      method('up', (w) => renderOps(w, input.up)),
-      method('down', (w) => {
-        if (!input.down) return void w.writeLine(`throw new Error('${input.id} cannot be reverted automatically');`);
-        if (destructive.length) {
-          w.writeLine(`// Restores the schema only: the data that up() removed cannot be brought back`);
-          w.writeLine(`// (${destructive.map((d) => d.target).join(', ')}).`);
-        }
-        renderOps(w, input.down);
-      }),
-    ],
+    methods: [method('up'), method('down')],
   };
+  const body = (write: (w: Writer) => void) => {
+    const w = project.createWriter();
+    w.setIndentationLevel(2);
+    write(w);
+    return w.toString();
+  };
+  const up = body((w) => renderOps(w, input.up));
+  const down = body((w) => {
+    if (!input.down) return void w.writeLine(`throw new Error('${input.id} cannot be reverted automatically');`);
+    if (destructive.length) {
+      w.writeLine(`// Restores the schema only: the data that up() removed cannot be brought back`);
+      w.writeLine(`// (${destructive.map((d) => d.target).join(', ')}).`);
+    }
+    renderOps(w, input.down);
+  });
   const file = project.createSourceFile('migration.ts', {
     statements: [
       { kind: StructureKind.ImportDeclaration, namedImports: ['TidemarkMigration'], moduleSpecifier: input.importFrom ?? 'tidemark' },
       cls,
     ],
   });
-  return file.getFullText();
+  return file
+    .getFullText()
+    .replace(`    ${placeholder('up')}\n`, () => up)
+    .replace(`    ${placeholder('down')}\n`, () => down);
 }

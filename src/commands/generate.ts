@@ -9,7 +9,7 @@ import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
 import { loadEntities } from './entities.ts';
 import { applicableHints, mergeHints, renameQuestions, type RenameQuestion } from './renames.ts';
-import { loadState, multipleHeads, type ProjectState } from './state.ts';
+import { loadState, multipleHeads, sealedState, type HeadState } from './state.ts';
 import { writeMigration } from './write-migration.ts';
 
 export type GenerateResult =
@@ -71,7 +71,7 @@ export async function entitySchema(config: ResolvedConfig, emitter?: Emitter): P
 }
 
 /** The operations from the history's schema to the entities', with every rename decided. */
-export async function pendingChanges(state: ProjectState, next: { schema: SchemaSnapshot; renames: RenameHints }, options: GenerateOptions): Promise<Op[]> {
+export async function pendingChanges(state: HeadState, next: { schema: SchemaSnapshot; renames: RenameHints }, options: GenerateOptions): Promise<Op[]> {
   checkStatedRenames(state.schema, options.renames ?? {});
   let hints = mergeHints(applicableHints(state.schema, next.renames), options.renames ?? {});
   const denied = new Set(options.notRenamed ?? []);
@@ -110,7 +110,7 @@ function parseHint(answer: string): RenameHints {
 
 async function generate(config: ResolvedConfig, options: GenerateOptions, emitter: Emitter | undefined): Promise<GenerateResult> {
   mark('generate: start');
-  const state = await loadState(config);
+  const state = sealedState(config) ?? (await loadState(config));
   mark('history loaded and replayed');
   if (state.heads.length > 1) throw multipleHeads(state.heads, 'generating a new migration');
   if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
@@ -129,7 +129,7 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   }
   mark('diffed and planned');
   const head = state.heads[0];
-  const written = await writeMigration(config, state.history, emitter!, { message: options.message, parents: head ? [head] : [], plan: p, after: p.after, now: options.now });
+  const written = await writeMigration(config, state.newest, emitter!, { message: options.message, parents: head ? [head] : [], plan: p, after: p.after, now: options.now });
   mark('written');
   return { kind: 'written', ...written, plan: p };
 }

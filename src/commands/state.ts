@@ -1,11 +1,11 @@
-import { relative } from 'node:path';
+import { basename, relative } from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
-import { loadHistory, recordAll, type History } from '../history/history.ts';
+import { loadHistory, migrationFiles, recordAll, type History } from '../history/history.ts';
 import { replay, schemaAt, type Replay } from '../history/replay.ts';
 import { sameJson } from '../schema/normalize.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
-import { readSnapshot } from '../snapshot/store.ts';
+import { readSnapshot, sealedSnapshot } from '../snapshot/store.ts';
 
 /** The migration history as files say it is, and how the stored snapshot compares. */
 export interface ProjectState {
@@ -16,6 +16,24 @@ export interface ProjectState {
   schema: SchemaSnapshot;
   /** Why the stored snapshot cannot be trusted, or undefined when it matches the history. */
   snapshotProblem?: string;
+  /** The greatest migration id: new ids must sort after it. */
+  newest?: string;
+}
+
+/** What generating a migration needs: the head(s), the schema there, the newest id. */
+export type HeadState = Pick<ProjectState, 'heads' | 'schema' | 'snapshotProblem' | 'newest'>;
+
+/**
+ * The head state straight from a sealed snapshot, without importing a single migration:
+ * the seal proves the snapshot is what the files, byte for byte, replay to. Undefined when it
+ * does not hold (a new, edited or removed file, a hand-edited or merged snapshot): then the
+ * history is loaded and replayed.
+ */
+export function sealedState(config: ResolvedConfig): HeadState | undefined {
+  const snapshot = sealedSnapshot(config.snapshotFile, config.migrationsDir);
+  if (!snapshot) return undefined;
+  const ids = migrationFiles(config.migrationsDir).map((f) => basename(f).replace(/\.[mc]?[jt]s$/, ''));
+  return { heads: snapshot.head ? [snapshot.head] : [], schema: snapshot, newest: ids.reduce((a, b) => (a > b ? a : b), '') || undefined };
 }
 
 export const show = (p: string) => relative(process.cwd(), p) || p;
@@ -45,5 +63,6 @@ export async function loadState(config: ResolvedConfig): Promise<ProjectState> {
   } catch (error) {
     snapshotProblem = `${(error as Error).message.replace(/; delete it and run gen-migration again to recompute it.*$/, '')}; ${fix}`;
   }
-  return { history, states, heads, schema, snapshotProblem };
+  const newest = history.order.reduce((a, b) => (a > b ? a : b), '') || undefined;
+  return { history, states, heads, schema, snapshotProblem, newest };
 }

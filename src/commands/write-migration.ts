@@ -4,10 +4,9 @@ import { afterStamp, migrationId, stamp } from '../../codegen/naming.ts';
 import type { Emitter } from '../../codegen/emitter.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
-import type { History } from '../history/history.ts';
 import type { MigrationPlan } from '../plan/plan.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
-import { serializeSnapshot, writeFileAtomic } from '../snapshot/store.ts';
+import { writeFileAtomic, writeSnapshot } from '../snapshot/store.ts';
 import { show } from './state.ts';
 
 export interface NewMigration {
@@ -20,16 +19,15 @@ export interface NewMigration {
 }
 
 /** Writes a migration file and the snapshot that goes with it; returns its id and file. */
-export async function writeMigration(config: ResolvedConfig, history: History, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
+export async function writeMigration(config: ResolvedConfig, newest: string | undefined, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
   let now = (m.now ?? (() => new Date()))();
   // Ids must sort after every existing one, even when two are made within the same second.
-  const newest = history.order.reduce((a, b) => (a > b ? a : b), '');
   if (newest && stamp(now) <= newest.slice(0, 14)) now = afterStamp(newest.slice(0, 14));
   const id = migrationId(now, m.message);
   const file = join(config.migrationsDir, `${id}.ts`);
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
   const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings });
   writeFileAtomic(file, code);
-  writeFileAtomic(config.snapshotFile, serializeSnapshot({ ...m.after, head: id }));
+  writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: id });
   return { id, file };
 }

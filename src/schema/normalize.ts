@@ -54,6 +54,7 @@ export function normalizeTable(t: TableDef): TableDef {
   };
 }
 
+/** The canonical form of a schema; a stored snapshot's seal is not part of it. */
 export function normalizeSchema(s: SchemaSnapshot): SchemaSnapshot {
   return { format: s.format, head: s.head, tables: s.tables.map(normalizeTable).sort(byName) };
 }

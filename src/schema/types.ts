@@ -85,6 +85,11 @@ export interface SchemaSnapshot {
   /** The migration this snapshot is the schema after (null before the first one). */
   head: string | null;
   tables: TableDef[];
+  /**
+   * Stored snapshots only: a hash over the migration files it was computed from and its own
+   * content. While it holds, the snapshot is what replaying those files gives.
+   */
+  seal?: string;
 }
 
 export function emptySchema(): SchemaSnapshot {

@@ -1,11 +1,42 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { checksumOf, migrationFiles } from '../history/history.ts';
 import { HistoryError } from '../errors.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
 import { SNAPSHOT_FORMAT, type SchemaSnapshot } from '../schema/types.ts';
 
 export function serializeSnapshot(s: SchemaSnapshot): string {
   return `${JSON.stringify(normalizeSchema(s), null, 2)}\n`;
+}
+
+/** The migration files of `dir` with their checksums, in file-name order (cheap: no imports). */
+export function fileChecksums(dir: string): { file: string; checksum: string }[] {
+  return migrationFiles(dir).map((f) => ({ file: basename(f), checksum: checksumOf(readFileSync(f, 'utf8')) }));
+}
+
+/** What seals a stored snapshot to the files it was computed from. */
+export function sealOf(files: { file: string; checksum: string }[], snapshot: SchemaSnapshot): string {
+  const { format, head, tables } = normalizeSchema(snapshot);
+  return `sha256:${createHash('sha256').update(JSON.stringify({ files, format, head, tables })).digest('hex')}`;
+}
+
+/** Writes the snapshot for the migrations now in `dir`, sealed to them. */
+export function writeSnapshot(file: string, dir: string, snapshot: SchemaSnapshot): void {
+  const plain = normalizeSchema(snapshot);
+  writeFileAtomic(file, `${JSON.stringify({ ...plain, seal: sealOf(fileChecksums(dir), plain) }, null, 2)}\n`);
+}
+
+/** The stored snapshot, when its seal shows it is exactly what the files in `dir` replay to. */
+export function sealedSnapshot(file: string, dir: string): SchemaSnapshot | undefined {
+  let data: SchemaSnapshot;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (data?.format !== SNAPSHOT_FORMAT || !Array.isArray(data.tables) || typeof data.seal !== 'string') return undefined;
+  return data.seal === sealOf(fileChecksums(dir), data) ? normalizeSchema(data) : undefined;
 }
 
 /** The stored snapshot, or undefined when there is none yet. */

@@ -39,8 +39,23 @@ describe('migrate start-up path', () => {
     }
   });
 
+  it('gen-migration trusts a sealed snapshot without importing the history, and replays it when a file changed', () => {
+    p.write('entities/User.ts', USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  sealed?: string;'));
+    expect(p.read('migrations/.tidemark-snapshot.json')).toContain('"seal": "sha256:');
+    const fast = loaded(['gen-migration', '-m', 'sealed']);
+    expect(fast.filter((u) => u.includes('/migrations/'))).toEqual([]);
+    const first = p.migrations()[0]!;
+    p.write(`migrations/${first}`, `${p.read(`migrations/${first}`)}\n// a comment changes the checksum\n`);
+    p.write('entities/User.ts', USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  sealed?: string;\n\n  @Property({ nullable: true })\n  more?: string;'));
+    const slow = loaded(['gen-migration', '-m', 'more']);
+    expect(slow.some((u) => u.includes(`/migrations/${first}`))).toBe(true);
+  });
+
   it('(control) gen-migration loads the entities and the differ, so the checks above can fail', () => {
-    p.write('entities/User.ts', USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  nickname?: string;'));
+    p.write(
+      'entities/User.ts',
+      USER_V3.replace('age?: number;', 'age?: number;\n\n  @Property({ nullable: true })\n  sealed?: string;\n\n  @Property({ nullable: true })\n  more?: string;\n\n  @Property({ nullable: true })\n  nickname?: number;'),
+    );
     const urls = loaded(['gen-migration', '-m', 'nickname']);
     expect(urls.some((u) => u.includes('/entities/'))).toBe(true);
     const ours = urls.filter((u) => u.startsWith('file:') && u.includes('/dist/'));
