@@ -1,6 +1,6 @@
 import type { Op } from '../diff/ops.ts';
-import { applyOp, findTable } from '../schema/apply.ts';
-import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
+import { applyOp } from '../schema/apply.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
 import { invert } from './invert.ts';
 import { lint, type Warning } from './lint.ts';
 
@@ -23,8 +23,4 @@ export function plan(prev: SchemaSnapshot, up: Op[]): MigrationPlan {
     schema = applyOp(schema, op);
   }
   return { up, down: downSteps.reverse().flat(), warnings, after: schema };
-}
-
-export function columnOf(schema: SchemaSnapshot, table: string, column: string): ColumnDef | undefined {
-  return findTable(schema, table)?.columns.find((c) => c.name === column);
 }
