@@ -1,17 +1,14 @@
 // What the emitter process does: one JSON request per line on stdin, one JSON answer per line
-// on stdout. It has ts-morph (and so TypeScript) loaded, so it also transpiles the decorated
-// files the main process's transpile cache lacks.
-import { ts } from 'ts-morph';
-import { transpileWith } from '../src/loader/transpile.ts';
+// on stdout.
 import { emitMigration, type EmitInput } from './emit.ts';
 
-export type RequestBody = { op: 'emit'; input: EmitInput } | { op: 'transpile'; file: string; source: string };
+export type RequestBody = { op: 'emit'; input: EmitInput };
 export type Request = { id: number } & RequestBody;
 export type Answer = { id: number; value?: string; error?: string };
 
 export function handle(req: Request): Answer {
   try {
-    const value = req.op === 'emit' ? emitMigration(req.input) : transpileWith(ts, req.file, req.source);
+    const value = emitMigration(req.input);
     return { id: req.id, value };
   } catch (error) {
     return { id: req.id, error: String((error as Error)?.stack ?? error) };

@@ -7,12 +7,9 @@ declare const TIDEMARK_BUNDLED: boolean | undefined;
 
 /**
  * gen-migration's helper process: it loads ts-morph while the main process loads entities,
- * transpiles the entity files the cache lacks, and renders the migration. Every call falls
- * back to doing the work in this process if the helper is not there.
+ * then renders the migration. Emission falls back to this process if the helper is not there.
  */
 export interface Emitter {
-  /** Transpiled code for each file, in order; undefined when the helper cannot do it. */
-  transpile(files: { file: string; source: string }[]): Promise<string[] | undefined>;
   emit(input: EmitInput): Promise<string>;
   close(): void;
 }
@@ -98,13 +95,6 @@ export function startEmitter(): Emitter {
     });
   };
   return {
-    async transpile(files) {
-      try {
-        return await Promise.all(files.map((f) => ask({ op: 'transpile', file: f.file, source: f.source })));
-      } catch {
-        return undefined;
-      }
-    },
     async emit(input) {
       try {
         return await ask({ op: 'emit', input });

@@ -28,7 +28,7 @@ await build({
   platform: 'node',
   target: 'node22',
   external: [
-    'better-sqlite3', 'pg', 'pg-*', 'mysql2', 'mariadb', 'ts-morph', '@ts-morph/common', 'esbuild',
+    'better-sqlite3', 'pg', 'pg-*', 'mysql2', 'mariadb', 'ts-morph', '@ts-morph/common', '@swc/core', 'esbuild',
     // optional peers MikroORM probes for; never used by tidemark
     'tedious', 'libsql', '@libsql/*', 'oracledb', 'sqlite3', 'mongodb', 'knex', 'dataloader',
     '@mikro-orm/reflection', '@mikro-orm/seeder', '@mikro-orm/entity-generator', '@mikro-orm/cli', '@mikro-orm/knex-compat',

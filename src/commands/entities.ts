@@ -3,17 +3,10 @@ import { relative, resolve } from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
 import { EntityError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
-import { addTranspiled, installTsLoader, loadUserModule, transpileMisses } from '../loader/ts-loader.ts';
+import { installTsLoader, loadUserModule } from '../loader/ts-loader.ts';
 
-export interface Transpiler {
-  transpile(files: { file: string; source: string }[]): Promise<string[] | undefined>;
-}
-
-/**
- * The entity classes the config names: classes as given, files matched by globs imported.
- * Decorated files the transpile cache lacks go to `transpiler` first, as one batch.
- */
-export async function loadEntities(config: ResolvedConfig, transpiler?: Transpiler): Promise<Function[]> {
+/** The entity classes the config names: classes as given, files matched by globs imported. */
+export async function loadEntities(config: ResolvedConfig): Promise<Function[]> {
   installTsLoader({ cacheDir: config.cacheDir });
   const classes: Function[] = [];
   for (const entry of config.entities) {
@@ -26,11 +19,6 @@ export async function loadEntities(config: ResolvedConfig, transpiler?: Transpil
       .map((f) => resolve(config.baseDir, f))
       .sort();
     if (files.length === 0) throw new EntityError(`entities: '${entry}' matches no file (relative to ${relative(process.cwd(), config.baseDir) || '.'})`);
-    const misses = transpiler ? transpileMisses(files) : [];
-    if (misses.length) {
-      const codes = await transpiler!.transpile(misses);
-      codes?.forEach((code, i) => addTranspiled(misses[i]!.key, code));
-    }
     // Imported together: the module loader links them as one graph instead of one by one.
     const mods = await Promise.all(
       files.map((file) =>

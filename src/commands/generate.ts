@@ -59,9 +59,9 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
 const mark = process.env.TIDEMARK_TIMING ? (what: string) => process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`) : () => {};
 
 /** The schema the entities describe, and the renames stated on them. */
-export async function entitySchema(config: ResolvedConfig, emitter?: Emitter): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
+export async function entitySchema(config: ResolvedConfig): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
   try {
-    const classes = await loadEntities(config, emitter);
+    const classes = await loadEntities(config);
     mark('entities loaded');
     return await snapshotFromEntities(classes);
   } catch (error) {
@@ -114,7 +114,7 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   mark('history loaded and replayed');
   if (state.heads.length > 1) throw multipleHeads(state.heads, 'generating a new migration');
   if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
-  const next = await entitySchema(config, emitter);
+  const next = await entitySchema(config);
   mark('metadata discovered');
   const ops = options.empty ? [] : await pendingChanges(state, next, options);
   if (ops.length === 0 && !options.empty) return { kind: 'noChanges' };

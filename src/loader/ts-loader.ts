@@ -10,9 +10,9 @@ import { CACHE_FORMAT, transpileWith, usesEsDecorators } from './transpile.ts';
  *
  * Files without decorators go to Node's own type stripping. Decorated files (entities)
  * need a real transpiler: Node cannot parse decorators, and legacy decorators with
- * inferred types need `emitDecoratorMetadata`, which esbuild does not emit. TypeScript
- * does both, but costs ~0.1 s to load and ~2 ms a file, so its output is kept in one
- * content-addressed pack file and TypeScript is loaded only on a miss.
+ * inferred types need decorator metadata, which esbuild does not emit. swc does both (see
+ * transpile.ts); its output is kept in one content-addressed pack file, and swc is loaded
+ * only on a miss.
  *
  * `tidemark` and `@mikro-orm/*` always resolve to tidemark's own copies: decorators must
  * register into the same MikroORM that reads them.
@@ -68,12 +68,12 @@ export function flushTranspileCache(): void {
   }
 }
 
-type Ts = typeof import('@ts-morph/common').ts;
-let tsModule: Ts | undefined;
-function typescript(): Ts {
-  // Loaded on a cache miss only: it is the single most expensive module we use.
-  tsModule ??= (createRequire(self)('@ts-morph/common') as typeof import('@ts-morph/common')).ts;
-  return tsModule;
+type Swc = typeof import('@swc/core');
+let swcModule: Swc | undefined;
+function swc(): Swc {
+  // Loaded on a cache miss only.
+  swcModule ??= createRequire(self)('@swc/core') as Swc;
+  return swcModule;
 }
 
 function cacheKey(source: string): string {
@@ -85,34 +85,10 @@ function transpile(file: string, source: string): string {
   used.add(key);
   const hit = entries[key];
   if (hit !== undefined) return hit;
-  const out = transpileWith(typescript(), file, source);
+  const out = transpileWith(swc(), file, source);
   entries[key] = out;
   dirty = true;
   return out;
-}
-
-export interface Miss {
-  file: string;
-  source: string;
-  key: string;
-}
-
-/** The decorated files among `files` that the cache cannot serve: transpile them ahead, in a batch. */
-export function transpileMisses(files: string[]): Miss[] {
-  const out: Miss[] = [];
-  for (const file of files) {
-    const source = readFileSync(file, 'utf8');
-    if (!DECORATOR.test(source)) continue;
-    const key = cacheKey(source);
-    if (entries[key] === undefined) out.push({ file, source, key });
-  }
-  return out;
-}
-
-/** Stores output transpiled elsewhere (by the emitter process) for `transpileMisses`' keys. */
-export function addTranspiled(key: string, code: string): void {
-  entries[key] = code;
-  dirty = true;
 }
 
 function tsCandidate(specifier: string): string | undefined {
