@@ -50,12 +50,6 @@ function report(cmd: TidemarkCommand, result: MigrateResult, url: string): void 
   cmd.out(`Now at ${where(result.status)}.`);
 }
 
-async function displayUrl(cmd: TidemarkCommand): Promise<{ url: string }> {
-  const { resolveConfig } = await import('../config.ts');
-  const config = await resolveConfig(cmd.configInput());
-  return { url: config.url?.display ?? '(no database)' };
-}
-
 export class MigrateUpCommand extends TidemarkCommand {
   static override paths = [['migrate', 'up']];
   static override usage = Command.Usage({
@@ -77,7 +71,7 @@ export class MigrateUpCommand extends TidemarkCommand {
     const { migrateUp } = await import('../api.ts');
     const result = await migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, transaction: transactionMode(this.transaction) });
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
-    report(this, result, (await displayUrl(this)).url);
+    report(this, result, result.status.database);
     return 0;
   }
 }
@@ -111,7 +105,7 @@ export class MigrateDownCommand extends TidemarkCommand {
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
     const result = await migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, step, transaction: transactionMode(this.transaction) });
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
-    report(this, result, (await displayUrl(this)).url);
+    report(this, result, result.status.database);
     return 0;
   }
 }
@@ -124,9 +118,9 @@ export class MigrateStatusCommand extends TidemarkCommand {
   async run(): Promise<number> {
     const { migrationStatus } = await import('../api.ts');
     const status = await migrationStatus(this.configInput());
-    const { url } = await displayUrl(this);
+    const url = status.database;
     if (this.json) {
-      this.out(JSON.stringify({ database: url, ...status }, null, 2));
+      this.out(JSON.stringify(status, null, 2));
       return 0;
     }
     this.out(`Database: ${url}`);

@@ -37,7 +37,7 @@ export async function mergeHeads(config: ResolvedConfig, options: { message: str
   }
   const emitter = startEmitter();
   try {
-    const written = await writeMigration(config, state.newest, emitter, { message: options.message, parents, plan: { up: [], down: [], warnings: [] }, after: schema, now: options.now });
+    const written = await writeMigration(config, state.newest, emitter, { message: options.message, parents, plan: { up: [], down: [], warnings: [] }, after: schema, now: options.now, command: 'merge' });
     return { ...written, parents };
   } finally {
     emitter.close();

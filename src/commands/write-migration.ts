@@ -15,6 +15,7 @@ export interface NewMigration {
   plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'>;
   /** The schema after it, stored as the snapshot. */
   after: SchemaSnapshot;
+  command?: 'gen-migration' | 'merge';
   now?: () => Date;
 }
 
@@ -26,7 +27,7 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
   const id = migrationId(now, m.message);
   const file = join(config.migrationsDir, `${id}.ts`);
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
-  const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings });
+  const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings, command: m.command });
   writeFileAtomic(file, code);
   writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: id });
   return { id, file };

@@ -24,6 +24,8 @@ export interface FailedRun {
 }
 
 export interface MigrationStatus {
+  /** The database, as printed (password shown as ****). */
+  database: string;
   /** Applied migrations in the order they ran. */
   applied: { id: string; executedAt?: string; missingFile: boolean }[];
   /** Migrations in the history that are not applied, in the order `up` would run them. */
@@ -116,6 +118,7 @@ function statusOf(s: Session): MigrationStatus {
   const parentsOfApplied = new Set(s.executed.flatMap((id) => s.history.get(id)?.parents ?? []));
   const appliedRows = new Map(s.rows.filter((r) => r.status === 'applied').map((r) => [r.name, r]));
   return {
+    database: s.url.display,
     applied: s.executed.map((id) => ({ id, executedAt: iso(appliedRows.get(id)?.finished_at ?? appliedRows.get(id)?.executed_at), missingFile: !s.history.get(id) })),
     pending: s.history.order.filter((id) => !applied.has(id)),
     current: s.executed.filter((id) => !parentsOfApplied.has(id)),
@@ -379,7 +382,7 @@ export async function migrationStatus(config: ResolvedConfig): Promise<Migration
     // Reading the status must not create the database file.
     installTsLoader({ cacheDir: config.cacheDir });
     const history = await loadHistory(config.migrationsDir, process.cwd());
-    return statusOf({ history, rows: [], executed: [], notices: [`${url.display} does not exist yet: migrate up creates it`] } as unknown as Session);
+    return statusOf({ history, url, rows: [], executed: [], notices: [`${url.display} does not exist yet: migrate up creates it`] } as unknown as Session);
   }
   return withSession(config, 'read-only', async (s) => {
     try {
