@@ -1,5 +1,5 @@
-// The emitter as a process of its own, for when no startup snapshot was built: it loads
-// ts-morph on start, on another core, while the main process loads the entities.
+// The emitter as a process of its own: it loads ts-morph on start, on another core, while
+// the main process loads the entities.
 import module from 'node:module';
 
 module.enableCompileCache?.();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { EmitInput } from './emit.ts';
 import type { Answer, RequestBody } from './emit-service.ts';
 
@@ -19,18 +19,11 @@ let prewarmed: ChildProcess | undefined;
 function spawnHelper(): ChildProcess | undefined {
   try {
     // Bundled, this code may sit in dist/ or in dist/chunks/; the entries are in dist/.
-    const dist = new URL(import.meta.url.includes('/chunks/') ? '../' : './', import.meta.url);
-    // A V8 startup snapshot with ts-morph already loaded (built at install for this Node)
-    // starts in a fraction of the time; a blob from another Node version makes the child
-    // fail, and the work is then done in this process.
-    const blob = new URL('emitter.blob', dist);
-    const args =
+    const entry =
       typeof TIDEMARK_BUNDLED !== 'boolean'
-        ? [new URL('./emit-process.ts', import.meta.url).pathname]
-        : existsSync(blob)
-          ? ['--snapshot-blob', blob.pathname]
-          : [new URL('emit-process.mjs', dist).pathname];
-    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+        ? new URL('./emit-process.ts', import.meta.url)
+        : new URL(import.meta.url.includes('/chunks/') ? '../emit-process.mjs' : './emit-process.mjs', import.meta.url);
+    const child = spawn(process.execPath, [fileURLToPath(entry)], { stdio: ['pipe', 'pipe', 'ignore'] });
     child.on('error', () => undefined);
     idle(child);
     return child;

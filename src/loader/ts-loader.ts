@@ -14,24 +14,14 @@ import { CACHE_FORMAT, transpileWith, usesEsDecorators } from './transpile.ts';
  * transpile.ts); its output is kept in one content-addressed pack file, and swc is loaded
  * only on a miss.
  *
- * `tidemark` and `@mikro-orm/*` always resolve to tidemark's own copies: decorators must
- * register into the same MikroORM that reads them.
+ * Bare specifiers (`tidemark`, `@mikro-orm/*`) resolve the way Node resolves them from the
+ * importing file: tidemark's MikroORM is a peer dependency, so it and the app's entities
+ * share the app's one installed copy without any redirection.
  */
 
-const SHARED = /^(tidemark(\/|$)|@mikro-orm\/|reflect-metadata$)/;
 const DECORATOR = /^\s*@[A-Za-z_$][\w$.]*\s*(\(|$)/m;
 
 const self = import.meta.url;
-declare const TIDEMARK_BUNDLED: boolean | undefined;
-/**
- * In the built CLI, MikroORM is bundled: user files that import these get tidemark's copy,
- * so decorators register into the MikroORM that discovers them.
- */
-const VENDORED: Record<string, string> = {
-  '@mikro-orm/core': 'core',
-  '@mikro-orm/decorators/legacy': 'decorators-legacy',
-  '@mikro-orm/decorators/es': 'decorators-es',
-};
 let installed = false;
 let cacheFile: string | undefined;
 let entries: Record<string, string> = {};
@@ -115,9 +105,6 @@ export function installTsLoader(options: LoaderOptions = {}): void {
   process.once('exit', flushTranspileCache);
   registerHooks({
     resolve(specifier, context, nextResolve) {
-      const vendored = typeof TIDEMARK_BUNDLED === 'boolean' && VENDORED[specifier];
-      if (vendored) return { url: new URL(`../vendor/${vendored}.mjs`, self).href, format: 'module', shortCircuit: true };
-      if (SHARED.test(specifier)) return nextResolve(specifier, { ...context, parentURL: self });
       try {
         return nextResolve(specifier, context);
       } catch (error) {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,12 +14,28 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * Gives a project outside the repository the packages an app has installed: the repository's
+ * own (so its MikroORM is the one tidemark loads) and `tidemark` itself, as links. The suite in
+ * test/pack installs the real tarball instead.
+ */
+export function linkDevModules(dir: string): void {
+  const modules = join(dir, 'node_modules');
+  mkdirSync(modules, { recursive: true });
+  for (const name of readdirSync(join(ROOT, 'node_modules'))) {
+    if (name === '.bin' || name === '.cache' || name.startsWith('.package-lock')) continue;
+    symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
+  }
+  symlinkSync(ROOT, join(modules, 'tidemark'));
+}
+
 /** A throw-away tidemark project on disk, driven through the real CLI in a child process. */
 export class TestProject {
   readonly dir: string;
 
   constructor(config = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: ['./entities/*.ts'],\n  migrations: './migrations',\n  url: 'sqlite:./app.db',\n});\n`) {
     this.dir = mkdtempSync(join(tmpdir(), 'tidemark-e2e-'));
+    linkDevModules(this.dir);
     this.write('package.json', '{ "type": "module" }\n');
     if (config) this.write('tidemark.config.ts', config);
   }
