@@ -5,11 +5,13 @@
 // tidemark's own and are bundled; native drivers, swc and ts-morph stay external.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Built beside dist/ and swapped in at the end, so a test run in progress never sees half a build.
+const out = `dist.build-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: {
     cli: 'src/cli/main.ts',
@@ -18,7 +20,7 @@ await build({
     'emit-process': 'codegen/emit-process.ts',
     emitter: 'codegen/emitter.ts',
   },
-  outdir: 'dist',
+  outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
@@ -39,11 +41,20 @@ await build({
 
 // Declarations for the published entries. Sources import each other as `./x.ts`; a user's
 // tsc (NodeNext, no allowImportingTsExtensions) needs `./x.js`, which resolves to `./x.d.ts`.
-execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], { stdio: 'inherit' });
-for (const file of readdirSync('dist/types', { recursive: true })) {
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json', '--outDir', `${out}/types`], { stdio: 'inherit' });
+for (const file of readdirSync(`${out}/types`, { recursive: true })) {
   if (!file.endsWith('.d.ts')) continue;
-  const path = join('dist/types', file);
+  const path = join(`${out}/types`, file);
   const text = readFileSync(path, 'utf8');
   const fixed = text.replace(/((?:from|import\()\s*['"]\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1.js$2');
   if (fixed !== text) writeFileSync(path, fixed);
 }
+
+rmSync(`${out}.old`, { recursive: true, force: true });
+try {
+  renameSync('dist', `${out}.old`);
+} catch {
+  // first build
+}
+renameSync(out, 'dist');
+rmSync(`${out}.old`, { recursive: true, force: true });
