@@ -11,7 +11,7 @@
 //
 // See bench/README.md for the cells, their start states and the environment.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +99,9 @@ function setupProject(n) {
   const state = join(dir, '.state');
   rmSync(dir, { recursive: true, force: true });
   writeProject(dir, n);
+  // As in an app: `tidemark` is installed; MikroORM is found further up (the repo's node_modules).
+  mkdirSync(join(dir, 'node_modules'), { recursive: true });
+  symlinkSync(REPO, join(dir, 'node_modules', 'tidemark'));
   mkdirSync(state, { recursive: true });
   mkdirSync(join(dir, '.tmp'), { recursive: true });
   writeFileSync(join(state, 'T0.base.ts'), entitySource(0));
