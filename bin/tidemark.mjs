@@ -4,8 +4,9 @@
 import module from 'node:module';
 
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 22 || (major === 22 && minor < 17)) {
-  process.stderr.write(`tidemark: Node ${process.versions.node} is too old (MikroORM 7 needs >= 22.17); run it through npx or npm scripts, which use the project's Node 24\n`);
+// Type stripping (loading the app's .ts config, entities and migrations) is on by default from 22.18.
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(`tidemark: Node ${process.versions.node} is too old (tidemark needs >= 22.18); install a newer Node, or add it to the app with 'npm install --save-dev node@24' so npx and npm scripts run it\n`);
   process.exit(1);
 }
 module.enableCompileCache?.();

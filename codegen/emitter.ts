@@ -16,6 +16,11 @@ export interface Emitter {
 
 let prewarmed: ChildProcess | undefined;
 
+// TIDEMARK_TIMING=1 says which way the migration was rendered.
+const timing = (what: string) => {
+  if (process.env.TIDEMARK_TIMING) process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`);
+};
+
 function spawnHelper(): ChildProcess | undefined {
   try {
     // Bundled, this code may sit in dist/ or in dist/chunks/; the entries are in dist/.
@@ -90,8 +95,11 @@ export function startEmitter(): Emitter {
   return {
     async emit(input) {
       try {
-        return await ask({ op: 'emit', input });
-      } catch {
+        const text = await ask({ op: 'emit', input });
+        timing('emitted in the helper process');
+        return text;
+      } catch (error) {
+        timing(`emitting in this process (helper: ${(error as Error).message})`);
         return (await import('./emit.ts')).emitMigration(input);
       }
     },
