@@ -7,6 +7,7 @@ import type { SchemaSnapshot } from './schema/types.ts';
 import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 import type { DownOptions, MigrateResult, MigrationStatus, SessionOptions, UpOptions } from './migrate/run.ts';
 import type { SqlScriptOptions } from './migrate/sql-script.ts';
+import type { InitOptions, InitResult } from './commands/init.ts';
 
 export async function generateMigration(options: ConfigInput & GenerateOptions): Promise<GenerateResult> {
   const config = await resolveConfig(options);
@@ -95,4 +96,9 @@ export async function historyGraph(options: ConfigInput & { offline?: boolean } 
   } catch (error) {
     return { lines: historyLines(history), note: `not marked against ${config.url.display}: ${(error as Error).message.split('\n')[0]}` };
   }
+}
+
+/** Writes tidemark.config.ts (pointing at the app's MikroORM config when it has one) and creates the migrations folder. */
+export async function initProject(options: InitOptions = {}): Promise<InitResult> {
+  return (await import('./commands/init.ts')).initProject(options);
 }

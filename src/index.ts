@@ -1,5 +1,7 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
 export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph } from './api.ts';
+export { initProject } from './api.ts';
+export type { InitOptions, InitResult } from './commands/init.ts';
 export type { SqlScriptOptions } from './migrate/sql-script.ts';
 export type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 export type { DownOptions, FailedRun, MigrateResult, MigrationStatus, TransactionMode, UpOptions } from './migrate/run.ts';

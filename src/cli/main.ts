@@ -3,12 +3,14 @@ import { redact } from '../url.ts';
 import { HistoryCommand, MergeCommand, SnapshotRebuildCommand } from './branches.ts';
 import { CheckCommand, VerifyCommand } from './check.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
+import { InitCommand } from './init.ts';
 import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
 
 declare const TIDEMARK_VERSION: string;
 
 export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryName: 'tidemark', binaryLabel: 'tidemark', binaryVersion: typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev' });
+  cli.register(InitCommand);
   cli.register(GenMigrationCommand);
   cli.register(MigrateUpCommand);
   cli.register(MigrateDownCommand);

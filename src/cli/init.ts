@@ -1,0 +1,33 @@
+import { Command, Option } from 'clipanion';
+import { relative } from 'node:path';
+import { TidemarkCommand } from './base.ts';
+
+export class InitCommand extends TidemarkCommand {
+  static override paths = [['init']];
+  static override usage = Command.Usage({
+    description: "Write tidemark.config.ts for this app (pointing at its MikroORM config when it has one) and create the migrations folder.",
+    details: 'Looks for the MikroORM config where MikroORM\'s CLI does: package.json "mikro-orm.configPaths", src/mikro-orm.config.ts, mikro-orm.config.ts. Never replaces an existing tidemark.config.ts without --force.',
+    examples: [
+      ['Set up tidemark in an app', '$0 init'],
+      ['Name the MikroORM config', '$0 init --mikro-orm ./src/orm/config.ts'],
+    ],
+  });
+
+  // init writes the config and touches no database: the shared --config/--url mean nothing here.
+  override config = undefined;
+  override url = undefined;
+  mikroOrm = Option.String('--mikro-orm', { description: "The app's MikroORM config file (default: found where MikroORM's CLI looks)" });
+  force = Option.Boolean('--force', false, { description: 'Replace an existing tidemark.config.ts' });
+
+  async run(): Promise<number> {
+    const { initProject } = await import('../api.ts');
+    const result = await initProject({ cwd: process.cwd(), mikroOrm: this.mikroOrm, force: this.force });
+    const shown = (p: string) => relative(process.cwd(), p) || '.';
+    const source = result.mikroOrm ? `entities from ${result.mikroOrm}` : 'placeholder entities and url: edit them';
+    this.out(`${result.overwritten ? 'Replaced' : 'Wrote'} ${shown(result.configFile)} (${source})`);
+    if (result.createdMigrationsDir) this.out(`Created ${shown(result.migrationsDir)}/`);
+    for (const w of result.warnings) this.context.stderr.write(`warning: ${w}\n`);
+    this.out(`Next: ${result.next}`);
+    return 0;
+  }
+}

@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { DEFAULT_CONFIG, SNAPSHOT_FILE } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+
+export interface InitOptions {
+  /** The app's root, where the config is written. Default: the working directory. */
+  cwd?: string;
+  /** The app's MikroORM config file, instead of looking for it. */
+  mikroOrm?: string;
+  /** Overwrite an existing tidemark.config.ts. */
+  force?: boolean;
+}
+
+export interface InitResult {
+  /** The config file written (absolute). */
+  configFile: string;
+  /** Its text. */
+  text: string;
+  /** The MikroORM config it points at, as written in it (`./src/mikro-orm.config.ts`); undefined when none was found. */
+  mikroOrm?: string;
+  /** The migrations folder (absolute) and whether init created it. */
+  migrationsDir: string;
+  createdMigrationsDir: boolean;
+  /** An existing config was replaced (`force`). */
+  overwritten: boolean;
+  /** Things to look at before the first migration. */
+  warnings: string[];
+  /** What to run next. */
+  next: string;
+}
+
+const MIGRATIONS = './migrations';
+
+/**
+ * Where MikroORM's CLI looks for its config, in its order: package.json `mikro-orm.configPaths`,
+ * then the conventional files. Compiled output (dist/, build/) is left out: tidemark loads
+ * TypeScript itself and should follow the source.
+ */
+export function mikroOrmConfigCandidates(cwd: string): string[] {
+  const candidates: string[] = [];
+  try {
+    const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { 'mikro-orm'?: { configPaths?: unknown } };
+    const paths = pkg['mikro-orm']?.configPaths;
+    if (Array.isArray(paths)) candidates.push(...paths.filter((p): p is string => typeof p === 'string'));
+  } catch {
+    // No package.json, or one MikroORM could not read either: the conventional places remain.
+  }
+  candidates.push('./src/mikro-orm.config.ts', './mikro-orm.config.ts', './src/mikro-orm.config.js', './mikro-orm.config.js');
+  return candidates;
+}
+
+/** `./src/x.ts` for a file under `cwd`, forward slashes on every platform. */
+function asWritten(cwd: string, file: string): string {
+  const rel = relative(cwd, file).split(sep).join('/');
+  return rel.startsWith('../') || isAbsolute(rel) ? rel : `./${rel}`;
+}
+
+function isFile(path: string): boolean {
+  return existsSync(path) && statSync(path).isFile();
+}
+
+function findMikroOrmConfig(cwd: string, given?: string): string | undefined {
+  if (given !== undefined) {
+    const file = resolve(cwd, given);
+    if (!isFile(file)) throw new ConfigError(`--mikro-orm ${given}: file not found`);
+    return asWritten(cwd, file);
+  }
+  const found = mikroOrmConfigCandidates(cwd).map((p) => resolve(cwd, p)).find(isFile);
+  return found && asWritten(cwd, found);
+}
+
+/** A string literal as TypeScript source. */
+const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export function configText(mikroOrm: string | undefined, migrations: string): string {
+  if (mikroOrm) {
+    return `import { defineConfig } from 'tidemark';
+
+export default defineConfig({
+  // The entities are the ones the app's MikroORM config discovers.
+  mikroOrm: ${literal(mikroOrm)},
+  migrations: ${literal(migrations)},
+  // The database to migrate; DATABASE_URL and --url take precedence. For example:
+  // url: 'postgres://user@localhost:5432/app',
+});
+`;
+  }
+  return `import { defineConfig } from 'tidemark';
+
+// No MikroORM config was found (src/mikro-orm.config.ts, mikro-orm.config.ts or package.json
+// "mikro-orm.configPaths"). Edit the two lines marked EDIT: where the entity classes are, and
+// the database to migrate (sqlite:./file.db, postgres://user@host:5432/db, mysql://…, mariadb://…;
+// DATABASE_URL and --url take precedence).
+export default defineConfig({
+  entities: ['./src/**/*.entity.ts'], // EDIT: globs relative to this file, or entity classes
+  migrations: ${literal(migrations)},
+  url: 'sqlite:./app.db', // EDIT
+});
+`;
+}
+
+/** Files in `dir` that are not tidemark's: the folder probably holds MikroORM's own migrations. */
+function foreignMigrations(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  const names = readdirSync(dir);
+  if (names.includes(SNAPSHOT_FILE)) return 0;
+  return names.filter((n) => /\.[mc]?[jt]s$/.test(n) && !/\.d\.[mc]?ts$/.test(n)).length;
+}
+
+/**
+ * Writes `tidemark.config.ts` in the app's root, pointing at the app's MikroORM config when it
+ * has one, and creates the migrations folder. Refuses to replace an existing config unless
+ * `force`.
+ */
+export function initProject(options: InitOptions = {}): InitResult {
+  const cwd = resolve(options.cwd ?? process.cwd());
+  const configFile = join(cwd, DEFAULT_CONFIG);
+  const exists = existsSync(configFile);
+  if (exists && !options.force) throw new ConfigError(`${DEFAULT_CONFIG} already exists: edit it, or pass --force to replace it`);
+  if (exists && !statSync(configFile).isFile()) throw new ConfigError(`${DEFAULT_CONFIG} exists and is not a file`);
+  const mikroOrm = findMikroOrmConfig(cwd, options.mikroOrm);
+  const migrationsDir = resolve(cwd, MIGRATIONS);
+  if (existsSync(migrationsDir) && !statSync(migrationsDir).isDirectory()) {
+    throw new ConfigError(`${MIGRATIONS} exists and is not a folder: move it away, then run init again`);
+  }
+  const warnings: string[] = [];
+  const foreign = foreignMigrations(migrationsDir);
+  if (foreign) {
+    warnings.push(
+      `${MIGRATIONS} already holds ${foreign} file(s) tidemark did not write (MikroORM's own migrations?): tidemark loads every .ts/.js file there, so move them or set 'migrations' in ${DEFAULT_CONFIG} to another folder`,
+    );
+  }
+  const text = configText(mikroOrm, MIGRATIONS);
+  const createdMigrationsDir = !existsSync(migrationsDir);
+  mkdirSync(migrationsDir, { recursive: true });
+  writeFileSync(configFile, text);
+  return {
+    configFile,
+    text,
+    mikroOrm,
+    migrationsDir,
+    createdMigrationsDir,
+    overwritten: exists,
+    warnings,
+    next: 'npx tidemark gen-migration -m "init"',
+  };
+}
