@@ -17,25 +17,33 @@ export interface Run {
 /**
  * Gives a project outside the repository the packages an app has installed: the repository's
  * own (so its MikroORM is the one tidemark loads) and `tidemark` itself, as links. The suite in
- * test/pack installs the real tarball instead.
+ * test/pack installs the real tarball instead. `omit` leaves packages out (`@mikro-orm/postgresql`),
+ * as an app that did not install them.
  */
-export function linkDevModules(dir: string): void {
+export function linkDevModules(dir: string, omit: string[] = []): void {
   const modules = join(dir, 'node_modules');
   mkdirSync(modules, { recursive: true });
   for (const name of readdirSync(join(ROOT, 'node_modules'))) {
-    if (name === '.bin' || name === '.cache' || name.startsWith('.package-lock')) continue;
+    if (name === '.bin' || name === '.cache' || name.startsWith('.package-lock') || omit.includes(name)) continue;
+    if (omit.some((o) => o.startsWith(`${name}/`))) {
+      mkdirSync(join(modules, name));
+      for (const sub of readdirSync(join(ROOT, 'node_modules', name))) {
+        if (!omit.includes(`${name}/${sub}`)) symlinkSync(join(ROOT, 'node_modules', name, sub), join(modules, name, sub));
+      }
+      continue;
+    }
     symlinkSync(join(ROOT, 'node_modules', name), join(modules, name));
   }
-  symlinkSync(ROOT, join(modules, 'tidemark'));
+  if (!omit.includes('tidemark')) symlinkSync(ROOT, join(modules, 'tidemark'));
 }
 
 /** A throw-away tidemark project on disk, driven through the real CLI in a child process. */
 export class TestProject {
   readonly dir: string;
 
-  constructor(config = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: ['./entities/*.ts'],\n  migrations: './migrations',\n  url: 'sqlite:./app.db',\n});\n`) {
+  constructor(config = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: ['./entities/*.ts'],\n  migrations: './migrations',\n  url: 'sqlite:./app.db',\n});\n`, omit: string[] = []) {
     this.dir = mkdtempSync(join(tmpdir(), 'tidemark-e2e-'));
-    linkDevModules(this.dir);
+    linkDevModules(this.dir, omit);
     this.write('package.json', '{ "type": "module" }\n');
     if (config) this.write('tidemark.config.ts', config);
   }
