@@ -70,6 +70,21 @@ function findMikroOrmConfig(cwd: string, given?: string): string | undefined {
   return found && asWritten(cwd, found);
 }
 
+/**
+ * The migrations folder a MikroORM config names in plain sight (`migrations: { pathTs: './src/migrations' }`,
+ * else `path`), relative to the app's root as MikroORM takes it; anything computed is not
+ * guessed at and `./migrations` is used.
+ */
+export function migrationsFolderIn(mikroOrmText: string): string | undefined {
+  const block = /\bmigrations\s*:\s*\{([^{}]*)\}/.exec(mikroOrmText)?.[1];
+  if (!block) return undefined;
+  const named = (key: string) => new RegExp(`\\b${key}\\s*:\\s*(['"])([^'"\\n]+)\\1`).exec(block)?.[2];
+  const path = named('pathTs') ?? named('path');
+  if (!path || isAbsolute(path)) return undefined;
+  const normal = path.replace(/\\/g, '/').replace(/\/+$/, '');
+  return normal.startsWith('./') || normal.startsWith('../') ? normal : `./${normal}`;
+}
+
 /** A string literal as TypeScript source. */
 const literal = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
@@ -78,10 +93,10 @@ export function configText(mikroOrm: string | undefined, migrations: string): st
     return `import { defineConfig } from 'tidemark';
 
 export default defineConfig({
-  // The entities are the ones the app's MikroORM config discovers.
+  // Entities, naming and database come from the app's MikroORM config.
   mikroOrm: ${literal(mikroOrm)},
   migrations: ${literal(migrations)},
-  // The database to migrate; DATABASE_URL and --url take precedence. For example:
+  // Another database than the MikroORM config's (DATABASE_URL and --url override both):
   // url: 'postgres://user@localhost:5432/app',
 });
 `;
@@ -120,18 +135,19 @@ export function initProject(options: InitOptions = {}): InitResult {
   if (exists && !options.force) throw new ConfigError(`${DEFAULT_CONFIG} already exists: edit it, or pass --force to replace it`);
   if (exists && !statSync(configFile).isFile()) throw new ConfigError(`${DEFAULT_CONFIG} exists and is not a file`);
   const mikroOrm = findMikroOrmConfig(cwd, options.mikroOrm);
-  const migrationsDir = resolve(cwd, MIGRATIONS);
+  const migrations = (mikroOrm && migrationsFolderIn(readFileSync(resolve(cwd, mikroOrm), 'utf8'))) || MIGRATIONS;
+  const migrationsDir = resolve(cwd, migrations);
   if (existsSync(migrationsDir) && !statSync(migrationsDir).isDirectory()) {
-    throw new ConfigError(`${MIGRATIONS} exists and is not a folder: move it away, then run init again`);
+    throw new ConfigError(`${migrations} exists and is not a folder: move it away, then run init again`);
   }
   const warnings: string[] = [];
   const foreign = foreignMigrations(migrationsDir);
   if (foreign) {
     warnings.push(
-      `${MIGRATIONS} already holds ${foreign} file(s) tidemark did not write (MikroORM's own migrations?): tidemark loads every .ts/.js file there, so move them or set 'migrations' in ${DEFAULT_CONFIG} to another folder`,
+      `${migrations} already holds ${foreign} file(s) tidemark did not write (MikroORM's own migrations?): tidemark loads every .ts/.js file there, so move them or set 'migrations' in ${DEFAULT_CONFIG} to another folder`,
     );
   }
-  const text = configText(mikroOrm, MIGRATIONS);
+  const text = configText(mikroOrm, migrations);
   const createdMigrationsDir = !existsSync(migrationsDir);
   mkdirSync(migrationsDir, { recursive: true });
   writeFileSync(configFile, text);
