@@ -1,38 +1,67 @@
 /**
- * The only module that reads MikroORM's entity metadata: it turns decorated classes into a
- * dialect-neutral `SchemaSnapshot`. Everything after this point is plain data.
+ * The only module that reads MikroORM's entity metadata: it turns the app's entities (decorated
+ * classes, defineEntity, EntitySchema) into a dialect-neutral `SchemaSnapshot`, discovered with
+ * the app's own settings (naming strategy, metadata provider, driver). Everything after this
+ * point is plain data.
  */
-import type { EntityMetadata, EntityProperty } from '@mikro-orm/core';
+import type { EntityMetadata, EntityProperty, NamingStrategy } from '@mikro-orm/core';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { MetadataSettings } from '../config.ts';
+import type { DialectName } from '../dialect/dialect.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
-import { constraintName } from '../schema/naming.ts';
+import { fitIdentifier } from '../schema/naming.ts';
 import type { ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { SNAPSHOT_FORMAT } from '../schema/types.ts';
 import type { RenameHints } from '../diff/diff.ts';
 import { renamedFromOf } from '../runtime/renamed-from.ts';
+import { resolveDriver } from '../migrate/database.ts';
+import { ConfigError } from '../errors.ts';
+import type { LoadedEntities } from '../commands/entities.ts';
 
-/** An entity whose metadata cannot be turned into a table. */
+/** An entity whose metadata cannot be turned into a table (or that MikroORM could not discover). */
 export class EntityMappingError extends Error {
   override name = 'EntityMappingError';
 }
 
 const TYPE_NAMES: Record<string, ColumnType> = {
-  string: 'string', varchar: 'string', 'character varying': 'string', stringtype: 'string', char: 'string',
-  text: 'text', texttype: 'text', mediumtext: 'text', longtext: 'text', tinytext: 'text',
-  number: 'integer', integer: 'integer', int: 'integer', int4: 'integer', integertype: 'integer', mediumint: 'integer', mediuminttype: 'integer',
-  smallint: 'smallint', int2: 'smallint', tinyint: 'smallint', smallinttype: 'smallint', tinyinttype: 'smallint',
-  bigint: 'bigint', int8: 'bigint', biginttype: 'bigint',
+  string: 'string', varchar: 'string', 'character varying': 'string', stringtype: 'string', char: 'string', character: 'string',
+  nvarchar: 'string', nchar: 'string', varchar2: 'string',
+  text: 'text', texttype: 'text', mediumtext: 'text', longtext: 'text', tinytext: 'text', clob: 'text', citext: 'text',
+  number: 'integer', integer: 'integer', int: 'integer', int4: 'integer', integertype: 'integer', mediumint: 'integer', mediuminttype: 'integer', serial: 'integer',
+  smallint: 'smallint', int2: 'smallint', tinyint: 'smallint', smallinttype: 'smallint', tinyinttype: 'smallint', smallserial: 'smallint',
+  bigint: 'bigint', int8: 'bigint', biginttype: 'bigint', bigserial: 'bigint',
   float: 'float', real: 'float', float4: 'float', floattype: 'float',
   double: 'double', 'double precision': 'double', float8: 'double', doubletype: 'double',
-  decimal: 'decimal', numeric: 'decimal', decimaltype: 'decimal',
+  decimal: 'decimal', numeric: 'decimal', decimaltype: 'decimal', dec: 'decimal',
   boolean: 'boolean', bool: 'boolean', booleantype: 'boolean',
-  datetime: 'datetime', timestamp: 'datetime', timestamptz: 'datetime', datetimetype: 'datetime',
+  datetime: 'datetime', timestamp: 'datetime', timestamptz: 'datetime', datetimetype: 'datetime', datetime2: 'datetime',
+  'timestamp with time zone': 'datetime', 'timestamp without time zone': 'datetime',
   date: 'date', datetype: 'date',
-  time: 'time', timetype: 'time',
+  time: 'time', timetype: 'time', 'time without time zone': 'time',
   json: 'json', jsonb: 'json', jsontype: 'json', object: 'json',
   uuid: 'uuid', uuidtype: 'uuid',
   blob: 'blob', buffer: 'blob', uint8array: 'blob', blobtype: 'blob', bytea: 'blob', uint8arraytype: 'blob',
+  longblob: 'blob', mediumblob: 'blob', tinyblob: 'blob', binary: 'blob', varbinary: 'blob',
   enum: 'enum', enumtype: 'enum', enumarraytype: 'json',
 };
+
+/** A column spec parsed from an SQL type (`numeric(12,4)`, `varchar(80)`), or undefined when it names no type tidemark has. */
+export function parseColumnType(columnType: string): Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale'> | undefined {
+  const m = /^\s*([a-z][a-z0-9_ ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*(unsigned)?\s*(?:with(?:out)? time zone)?\s*$/i.exec(columnType);
+  if (!m) return undefined;
+  const base = m[1]!.toLowerCase();
+  const a = m[2] === undefined ? undefined : Number(m[2]);
+  const b = m[3] === undefined ? undefined : Number(m[3]);
+  // MySQL's boolean is tinyint(1).
+  if (base === 'tinyint' && a === 1) return { type: 'boolean' };
+  const type = TYPE_NAMES[base];
+  if (!type) return undefined;
+  if (type === 'string') return { type, length: a ?? (base === 'char' || base === 'character' || base === 'nchar' ? 1 : 255) };
+  if (type === 'decimal') return { type, precision: a ?? 10, scale: b ?? 0 };
+  return { type };
+}
 
 function typeName(prop: EntityProperty): string {
   const t: unknown = prop.customType?.constructor?.name ?? prop.type;
@@ -41,24 +70,31 @@ function typeName(prop: EntityProperty): string {
   return String(t ?? '');
 }
 
-function logicalType(meta: EntityMetadata, prop: EntityProperty): ColumnType {
-  if (prop.enum && prop.items?.length) return 'enum';
+type Explicit = Map<EntityProperty, string>;
+
+/** The column's type: a `columnType` the app wrote wins, then the property's type, then the type MikroORM derived. */
+function columnTypeOf(meta: EntityMetadata, prop: EntityProperty, explicit: Explicit): Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale'> {
+  if (prop.enum && prop.items?.length) return { type: 'enum' };
+  const written = explicit.get(prop);
+  const fromColumnType = written !== undefined ? parseColumnType(written) : undefined;
+  if (fromColumnType) return fromColumnType;
   const name = typeName(prop);
   // `Date` (the runtime class) is a timestamp; `'date'` (MikroORM's DateType) is a calendar date.
-  if (name === 'Date') return 'datetime';
-  const mapped = TYPE_NAMES[name.toLowerCase()];
-  if (mapped) return mapped;
-  const column = prop.columnTypes?.[0]?.replace(/\(.*$/, '').trim().toLowerCase();
-  if (column && TYPE_NAMES[column]) return TYPE_NAMES[column];
+  const mapped = name === 'Date' ? 'datetime' : TYPE_NAMES[name.toLowerCase()];
+  if (mapped) {
+    const spec: Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale'> = { type: mapped };
+    if (mapped === 'string') spec.length = prop.length ?? 255;
+    if (mapped === 'decimal') {
+      spec.precision = prop.precision ?? 10;
+      spec.scale = prop.scale ?? 0;
+    }
+    return spec;
+  }
+  const derived = prop.columnTypes?.[0] ? parseColumnType(prop.columnTypes[0]) : undefined;
+  if (derived) return derived;
   throw new EntityMappingError(
-    `${meta.className}.${prop.name}: cannot map type '${name}' to a column type (give @Property({ type: ... }) one of: string, text, integer, bigint, float, double, decimal, boolean, datetime, date, json, uuid)`,
+    `${meta.className}.${prop.name}: cannot map type '${name}'${written ? ` (columnType '${written}')` : ''} to a column type (give it one of: string, text, integer, bigint, float, double, decimal, boolean, datetime, date, json, uuid, or a columnType such as 'varchar(80)' or 'numeric(12,4)')`,
   );
-}
-
-function lengthOf(prop: EntityProperty): number | undefined {
-  if (prop.length) return prop.length;
-  const m = /^(var)?char\((\d+)\)/i.exec(prop.columnTypes?.[0] ?? '');
-  return m ? Number(m[2]) : undefined;
 }
 
 function defaults(prop: EntityProperty): Pick<ColumnDef, 'default' | 'defaultRaw'> {
@@ -70,18 +106,12 @@ function defaults(prop: EntityProperty): Pick<ColumnDef, 'default' | 'defaultRaw
   return {};
 }
 
-function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: string): ColumnDef {
-  const type = logicalType(meta, prop);
-  const col: ColumnDef = { name: fieldName, type };
-  if (type === 'string') col.length = lengthOf(prop) ?? 255;
-  if (type === 'decimal') {
-    col.precision = prop.precision ?? 10;
-    col.scale = prop.scale ?? 0;
-  }
-  if (type === 'enum') col.items = (prop.items ?? []).map(String);
+function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: string, explicit: Explicit): ColumnDef {
+  const col: ColumnDef = { name: fieldName, ...columnTypeOf(meta, prop, explicit) };
+  if (col.type === 'enum') col.items = (prop.items ?? []).map(String);
   if (prop.nullable) col.nullable = true;
   if (prop.primary) col.primary = true;
-  if (prop.primary && prop.autoincrement && (type === 'integer' || type === 'bigint')) col.autoincrement = true;
+  if (prop.primary && prop.autoincrement && (col.type === 'integer' || col.type === 'bigint')) col.autoincrement = true;
   Object.assign(col, defaults(prop));
   return col;
 }
@@ -93,8 +123,46 @@ function action(rule: unknown): ReferentialAction | undefined {
 
 const isOwningRelation = (prop: EntityProperty) => prop.kind === 'm:1' || (prop.kind === '1:1' && prop.owner);
 
-function tableOf(meta: EntityMetadata, all: Map<string, EntityMetadata>): TableDef {
+interface MappingContext {
+  all: Map<string, EntityMetadata>;
+  naming: NamingStrategy;
+  explicit: Explicit;
+  /** The default schema of the app (PostgreSQL); an entity in another one cannot be expressed. */
+  schema?: string;
+  defaultDeleteRule?: string;
+  defaultUpdateRule?: string;
+  /** Entities with checks the app wrote (MikroORM adds its own for enums, which tidemark makes itself). */
+  userChecks: Set<string>;
+}
+
+/** What tidemark cannot express yet; named rather than silently dropped. */
+function refuseUnsupported(meta: EntityMetadata, ctx: MappingContext): void {
+  const m = meta as EntityMetadata & { view?: boolean; inheritanceType?: string; tptParent?: unknown };
+  if (m.view) throw new EntityMappingError(`${meta.className}: view entities are not supported yet (tidemark migrates tables)`);
+  if (m.inheritanceType === 'tpt') throw new EntityMappingError(`${meta.className}: table-per-type inheritance is not supported yet; use single-table inheritance (discriminatorColumn)`);
+  if (meta.schema && meta.schema !== '*' && meta.schema !== ctx.schema) {
+    throw new EntityMappingError(`${meta.className}: schema '${meta.schema}' is not supported (tidemark migrates one schema: set it with ?schema= on the URL)`);
+  }
+  if (ctx.userChecks.has(meta.className)) throw new EntityMappingError(`${meta.className}: check constraints (@Check) are not supported yet; add them with this.sql(...) in a migration`);
+  for (const prop of meta.props) {
+    if (prop.persist === false || prop.formula) continue;
+    if (prop.kind === 'embedded' || prop.embedded) {
+      throw new EntityMappingError(`${meta.className}.${prop.name}: embeddables are not supported yet; use columns on the entity, or a json property`);
+    }
+    if ((prop as { polymorphic?: boolean }).polymorphic) throw new EntityMappingError(`${meta.className}.${prop.name}: polymorphic relations are not supported yet`);
+    if (prop.generated) throw new EntityMappingError(`${meta.className}.${prop.name}: generated columns are not supported yet`);
+  }
+  for (const idx of [...meta.indexes, ...meta.uniques]) {
+    if (!idx.properties || (idx as { expression?: unknown }).expression) {
+      throw new EntityMappingError(`${meta.className}: index ${idx.name ? `'${idx.name}' ` : ''}with an expression is not supported yet; create it with this.sql(...) in a migration`);
+    }
+  }
+}
+
+function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
+  refuseUnsupported(meta, ctx);
   const table = meta.tableName;
+  const nameFor = (columns: string[], kind: 'index' | 'unique' | 'foreign') => fitIdentifier(ctx.naming.indexName(table, columns, kind));
   const columns: ColumnDef[] = [];
   const indexes: IndexDef[] = [];
   const foreignKeys: ForeignKeyDef[] = [];
@@ -103,18 +171,15 @@ function tableOf(meta: EntityMetadata, all: Map<string, EntityMetadata>): TableD
 
   for (const prop of meta.props) {
     if (prop.persist === false || prop.formula) continue;
-    if (prop.kind === 'embedded' || prop.embedded) {
-      throw new EntityMappingError(`${meta.className}.${prop.name}: embeddables are not supported yet; use columns on the entity, or a json property`);
-    }
     if (prop.kind === 'scalar') {
-      columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!));
+      columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!, ctx.explicit));
     } else if (isOwningRelation(prop)) {
-      const target = all.get(prop.targetMeta?.className ?? prop.type);
+      const target = ctx.all.get(prop.targetMeta?.className ?? prop.type);
       if (!target) throw new EntityMappingError(`${meta.className}.${prop.name}: target entity '${prop.type}' is not among the entities`);
       const refCols = prop.referencedColumnNames;
       prop.fieldNames.forEach((field, i) => {
         const targetProp = target.props.find((p) => p.fieldNames?.[0] === refCols[i]) ?? target.properties[target.primaryKeys[i]!]!;
-        const ref = scalarColumn(target, targetProp, field);
+        const ref = scalarColumn(target, targetProp, field, ctx.explicit);
         delete ref.autoincrement;
         delete ref.default;
         delete ref.defaultRaw;
@@ -126,40 +191,41 @@ function tableOf(meta: EntityMetadata, all: Map<string, EntityMetadata>): TableD
         columns.push(col);
       });
       const fk: ForeignKeyDef = {
-        name: constraintName(table, prop.fieldNames, 'foreign'),
+        name: typeof prop.foreignKeyName === 'string' ? prop.foreignKeyName : nameFor(prop.fieldNames, 'foreign'),
         columns: [...prop.fieldNames],
         referencedTable: target.tableName,
         referencedColumns: [...refCols],
       };
-      const onDelete = action(prop.deleteRule);
-      const onUpdate = action(prop.updateRule);
+      const onDelete = action(prop.deleteRule ?? ctx.defaultDeleteRule);
+      const onUpdate = action(prop.updateRule ?? ctx.defaultUpdateRule);
       if (onDelete) fk.onDelete = onDelete;
       if (onUpdate) fk.onUpdate = onUpdate;
       foreignKeys.push(fk);
-      if (prop.kind === '1:1' || prop.unique) indexes.push({ name: constraintName(table, prop.fieldNames, 'unique'), columns: [...prop.fieldNames], unique: true });
-      else if (!prop.primary) indexes.push({ name: constraintName(table, prop.fieldNames, 'index'), columns: [...prop.fieldNames] });
+      if (prop.kind === '1:1' || prop.unique) {
+        indexes.push({ name: typeof prop.unique === 'string' ? prop.unique : nameFor(prop.fieldNames, 'unique'), columns: [...prop.fieldNames], unique: true });
+      } else if (!prop.primary) {
+        indexes.push({ name: typeof prop.index === 'string' ? prop.index : nameFor(prop.fieldNames, 'index'), columns: [...prop.fieldNames] });
+      }
       continue;
     } else {
       continue;
     }
-    if (prop.unique) {
-      const name = typeof prop.unique === 'string' ? prop.unique : constraintName(table, prop.fieldNames, 'unique');
+    if (prop.unique && !(prop.primary && !meta.compositePK)) {
+      const name = typeof prop.unique === 'string' ? prop.unique : nameFor(prop.fieldNames, 'unique');
       indexes.push({ name, columns: [...prop.fieldNames], unique: true });
     }
     if (prop.index) {
-      const name = typeof prop.index === 'string' ? prop.index : constraintName(table, prop.fieldNames, 'index');
+      const name = typeof prop.index === 'string' ? prop.index : nameFor(prop.fieldNames, 'index');
       indexes.push({ name, columns: [...prop.fieldNames] });
     }
   }
   for (const idx of meta.indexes) {
-    if (!idx.properties) continue;
     const cols = fieldsOf(idx.properties as string | string[]);
-    indexes.push({ name: idx.name ?? constraintName(table, cols, 'index'), columns: cols });
+    indexes.push({ name: idx.name ?? nameFor(cols, 'index'), columns: cols });
   }
   for (const u of meta.uniques) {
-    if (!u.properties) continue;
     const cols = fieldsOf(u.properties as string | string[]);
-    indexes.push({ name: u.name ?? constraintName(table, cols, 'unique'), columns: cols, unique: true });
+    indexes.push({ name: u.name ?? nameFor(cols, 'unique'), columns: cols, unique: true });
   }
   const seen = new Set<string>();
   return {
@@ -186,29 +252,154 @@ function renameHints(metas: EntityMetadata[]): RenameHints {
   return hints;
 }
 
-/** Decorated entity classes → the schema they describe (and renames stated in code). Never opens a database. */
-export async function snapshotFromEntities(entities: Function[]): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
-  const { MikroORM } = await import('@mikro-orm/sqlite');
-  const { ReflectMetadataProvider } = await import('@mikro-orm/decorators/legacy');
-  const orm = new MikroORM({
-    entities,
-    dbName: ':memory:',
-    metadataProvider: ReflectMetadataProvider,
-    discovery: { warnWhenNoEntities: false },
+/** Where `name` resolves for the app at `root`, falling back to tidemark's own resolution (a global install). */
+function resolveFromApp(name: string, root: string): string | undefined {
+  for (const from of [join(root, 'package.json'), import.meta.url]) {
+    try {
+      return createRequire(from).resolve(name);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+type MikroOrmClass = new (options: Record<string, unknown>) => {
+  getMetadata(): { getAll(): Map<unknown, EntityMetadata> };
+  config: { getNamingStrategy(): NamingStrategy };
+};
+
+const DRIVER_PACKAGES: Record<DialectName, string> = {
+  sqlite: '@mikro-orm/sqlite',
+  postgresql: '@mikro-orm/postgresql',
+  mysql: '@mikro-orm/mysql',
+  mariadb: '@mikro-orm/mariadb',
+};
+
+/**
+ * The MikroORM class whose platform reads the metadata: the app's configured driver if it has
+ * one, else the driver of the URL's dialect, else SQLite's; each resolved from the app's root
+ * so the app's one copy of MikroORM is used and an app without @mikro-orm/sqlite works.
+ */
+async function mikroOrmFor(input: LoadedEntities): Promise<{ MikroORM: MikroOrmClass; dialect: DialectName | undefined }> {
+  const root = input.projectRoot;
+  if (typeof input.metadata.driver === 'function') {
+    const core = resolveFromApp('@mikro-orm/core', root);
+    if (!core) throw new ConfigError(`reading the entities needs @mikro-orm/core: npm install @mikro-orm/core`);
+    return { MikroORM: ((await import(pathToFileURL(core).href)) as { MikroORM: MikroOrmClass }).MikroORM, dialect: undefined };
+  }
+  const dialect = input.dialect ?? 'sqlite';
+  const entry = resolveDriver(dialect, root, 'reading the entities');
+  return { MikroORM: ((await import(pathToFileURL(entry).href)) as { MikroORM: MikroOrmClass }).MikroORM, dialect };
+}
+
+async function metadataProviderFor(input: LoadedEntities): Promise<unknown> {
+  if (input.metadata.metadataProvider) return input.metadata.metadataProvider;
+  if (input.metadata.defaultProvider !== 'reflect') return undefined;
+  // A tidemark config alone: types inferred from decorator metadata (`@Property() name!: string`).
+  const legacy = resolveFromApp('@mikro-orm/decorators/legacy', input.projectRoot);
+  if (!legacy) return undefined;
+  return ((await import(pathToFileURL(legacy).href)) as { ReflectMetadataProvider: unknown }).ReflectMetadataProvider;
+}
+
+/** A discovery error as one line naming the entity (and its file) it is about, when the message names one. */
+function discoveryError(error: unknown, input: LoadedEntities): EntityMappingError {
+  const message = String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+  const names = [...new Set([...input.files.keys(), ...input.entities.map((e) => (typeof e === 'function' ? e.name : (e as { meta?: { className?: string } })?.meta?.className)).filter((n): n is string => !!n)])];
+  // The entity the message is about: `Post.author`, `entity 'Post'`, or any entity named in it.
+  const mentioned = (re: (n: string) => RegExp) => names.find((n) => re(n.replace(/[$]/g, '\\$')).test(message));
+  const subject = mentioned((n) => new RegExp(`(^|[^\\w$])${n}\\.[\\w$]+`)) ?? mentioned((n) => new RegExp(`(^|[^\\w$])${n}([^\\w$]|$)`));
+  const file = subject ? input.files.get(subject) : undefined;
+  const where = subject ? `entity ${subject}${file ? ` (${file})` : ''}` : `entities (${[...new Set(input.files.values())].join(', ') || 'as listed in the config'})`;
+  return new EntityMappingError(`MikroORM cannot discover ${where}: ${message}`);
+}
+
+/** Prefixes a mapping error with the file of the entity it names. */
+function withFile(error: unknown, meta: EntityMetadata, files: Map<string, string>): unknown {
+  if (!(error instanceof EntityMappingError)) return error;
+  const file = files.get(meta.className);
+  return file ? new EntityMappingError(`${file}: ${error.message}`) : error;
+}
+
+const asLoaded = (input: LoadedEntities | Function[]): LoadedEntities =>
+  Array.isArray(input) ? { entities: input, files: new Map(), metadata: { defaultProvider: 'reflect' }, projectRoot: process.cwd() } : input;
+
+/** The app's entities → the schema they describe (and renames stated in code). Never opens a database. */
+export async function snapshotFromEntities(given: LoadedEntities | Function[]): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
+  const input = asLoaded(given);
+  const { MikroORM, dialect } = await mikroOrmFor(input);
+  const metadataProvider = await metadataProviderFor(input);
+  const settings = input.metadata;
+  const appDiscovery = settings.discovery ?? {};
+  // The column types the app wrote (`columnType: 'numeric(12,4)'`), seen before MikroORM fills
+  // in the ones it derives per platform: written ones are honoured, derived ones are not needed.
+  const written = new Map<string, Map<string, string>>();
+  const userChecks = new Set<string>();
+  const onMetadata = (meta: EntityMetadata, platform: unknown) => {
+    const own = new Map<string, string>();
+    for (const prop of Object.values(meta.properties)) if (prop.columnTypes?.[0]) own.set(prop.name, prop.columnTypes[0]);
+    written.set(meta.className, own);
+    if (meta.checks?.length) userChecks.add(meta.className);
+    return (appDiscovery.onMetadata as ((m: EntityMetadata, p: unknown) => unknown) | undefined)?.(meta, platform);
+  };
+  const options: Record<string, unknown> = {
+    ...settings.extra,
+    entities: input.entities,
+    entitiesTs: [],
+    dbName: dialect === 'sqlite' || (!dialect && /sqlite/i.test((settings.driver as Function | undefined)?.name ?? '')) ? ':memory:' : 'tidemark_metadata',
+    discovery: { ...appDiscovery, warnWhenNoEntities: false, skipSyncDiscovery: false, onMetadata },
+    metadataCache: { enabled: false },
     allowGlobalContext: true,
-  });
+    debug: false,
+  };
+  if (settings.driver) options.driver = settings.driver;
+  if (settings.namingStrategy) options.namingStrategy = settings.namingStrategy;
+  if (metadataProvider) options.metadataProvider = metadataProvider;
+  if (settings.schema) options.schema = settings.schema;
+
+  let orm: InstanceType<MikroOrmClass>;
+  try {
+    orm = new MikroORM(options);
+  } catch (error) {
+    throw discoveryError(error, input);
+  }
   const metas = [...orm.getMetadata().getAll().values()];
   const byClass = new Map(metas.map((m) => [m.className, m]));
-  const tables = metas
-    .filter((m) => !m.embeddable && !m.virtual && !m.abstract && m.tableName && (!m.root || m.root === m))
-    .map((m) => tableOf(m, byClass));
+  const explicit: Explicit = new Map();
+  for (const meta of metas) {
+    // A single-table-inheritance root carries its children's properties too.
+    const family = metas.filter((m) => m === meta || m.root === meta || m.root?.class === meta.class).map((m) => written.get(m.className));
+    for (const prop of meta.props) {
+      const ct = family.map((own) => own?.get(prop.name)).find((c) => c !== undefined);
+      // Written on a scalar; a relation's column follows its target's primary key.
+      if (ct !== undefined && prop.kind === 'scalar') explicit.set(prop, ct);
+    }
+  }
+  const schemaGenerator = (settings.extra?.schemaGenerator ?? {}) as { defaultDeleteRule?: string; defaultUpdateRule?: string };
+  const ctx: MappingContext = {
+    all: byClass,
+    naming: orm.config.getNamingStrategy(),
+    explicit,
+    schema: settings.schema,
+    defaultDeleteRule: schemaGenerator.defaultDeleteRule,
+    defaultUpdateRule: schemaGenerator.defaultUpdateRule,
+    userChecks,
+  };
+  // The tables MikroORM's own schema generator creates: one per root entity (an abstract
+  // single-table-inheritance root included), none for embeddables or virtual entities.
+  const tableMetas = metas.filter((m) => !m.embeddable && !m.virtual && m.tableName && (!m.root || m.root === m || m.root.class === m.class));
   const names = new Map<string, string>();
-  for (const m of metas) {
-    if (!m.tableName || m.embeddable || m.virtual || m.abstract || (m.root && m.root !== m)) continue;
+  for (const m of tableMetas) {
     const other = names.get(m.tableName);
     if (other) throw new EntityMappingError(`${m.className} and ${other} both map to table '${m.tableName}'`);
     names.set(m.tableName, m.className);
   }
-  const entitiesOnly = metas.filter((m) => !m.embeddable && !m.virtual && !m.abstract && m.tableName && (!m.root || m.root === m));
-  return { schema: normalizeSchema({ format: SNAPSHOT_FORMAT, head: null, tables }), renames: renameHints(entitiesOnly) };
+  const tables = tableMetas.map((m) => {
+    try {
+      return tableOf(m, ctx);
+    } catch (error) {
+      throw withFile(error, m, input.files);
+    }
+  });
+  return { schema: normalizeSchema({ format: SNAPSHOT_FORMAT, head: null, tables }), renames: renameHints(tableMetas) };
 }

@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, parse, relative, resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+
+/** Names a tidemark config may have, in the order they are looked for in each directory. */
+export const TIDEMARK_CONFIG_NAMES = ['tidemark.config.ts', 'tidemark.config.mts', 'tidemark.config.js', 'tidemark.config.mjs'];
+
+/** Where the project is: its tidemark config, or else the app's MikroORM config, and the directory relative paths start from. */
+export interface ProjectLocation {
+  /** Absolute path of the tidemark config, when there is one. */
+  tidemarkConfig?: string;
+  /** Absolute path of the app's MikroORM config found by MikroORM's CLI search (only without a tidemark config). */
+  mikroOrmConfig?: string;
+  /** The directory of the tidemark config, or the project root holding the MikroORM config. */
+  baseDir: string;
+}
+
+export interface FindInput {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** `--config`, or `TIDEMARK_CONFIG` when the flag is absent. */
+  config?: string;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** `dir` and each of its parents up to the filesystem root. */
+function* upward(dir: string): Generator<string> {
+  let at = resolve(dir);
+  const root = parse(at).root;
+  for (;;) {
+    yield at;
+    if (at === root) return;
+    at = dirname(at);
+  }
+}
+
+/** The nearest directory at or above `dir` that holds a package.json, else `dir`. */
+export function packageRoot(dir: string): string {
+  for (const d of upward(dir)) if (isFile(join(d, 'package.json'))) return d;
+  return resolve(dir);
+}
+
+function packageConfigPaths(dir: string): string[] {
+  const file = join(dir, 'package.json');
+  if (!isFile(file)) return [];
+  try {
+    const paths = JSON.parse(readFileSync(file, 'utf8'))?.['mikro-orm']?.configPaths;
+    return Array.isArray(paths) ? paths.filter((p): p is string => typeof p === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The files MikroORM's CLI would try in `dir`, in its order (CLIHelper.getConfigPaths): the
+ * package.json's `mikro-orm.configPaths`, the TypeScript configs (tidemark always loads
+ * TypeScript), then the compiled `.js` one in dist/, build/ or src/.
+ */
+export function mikroOrmConfigCandidates(dir: string): string[] {
+  const built = existsSync(join(dir, 'dist')) ? 'dist' : existsSync(join(dir, 'build')) ? 'build' : 'src';
+  const paths = [
+    ...packageConfigPaths(dir),
+    './src/mikro-orm.config.ts',
+    './mikro-orm.config.ts',
+    `./${built}/mikro-orm.config.js`,
+    './mikro-orm.config.js',
+  ];
+  return [...new Set(paths.map((p) => resolve(dir, p)))];
+}
+
+const LOOKED_FOR = 'src/mikro-orm.config.ts, mikro-orm.config.ts, dist/mikro-orm.config.js, mikro-orm.config.js';
+
+/**
+ * Finds the project the way git finds a repository: from `cwd` upward to the filesystem root.
+ * An explicit config (`--config` or `TIDEMARK_CONFIG`) must exist. Otherwise the nearest
+ * tidemark config wins; without one anywhere above, the nearest directory where MikroORM's CLI
+ * would find its config (`MIKRO_ORM_CLI_CONFIG` first, relative to `cwd` as MikroORM takes it).
+ */
+export function findProject(input: FindInput): ProjectLocation {
+  const { cwd, env } = input;
+  const explicit = input.config ?? (env.TIDEMARK_CONFIG || undefined);
+  if (explicit) {
+    const file = resolve(cwd, explicit);
+    if (!isFile(file)) {
+      const from = input.config ? '' : ' (from TIDEMARK_CONFIG)';
+      throw new ConfigError(`config file not found: ${explicit}${from}; create one with \`tidemark init\`, or fix the path`);
+    }
+    return { tidemarkConfig: file, baseDir: dirname(file) };
+  }
+  for (const dir of upward(cwd)) {
+    for (const name of TIDEMARK_CONFIG_NAMES) {
+      const file = join(dir, name);
+      if (isFile(file)) return { tidemarkConfig: file, baseDir: dir };
+    }
+  }
+  if (env.MIKRO_ORM_CLI_CONFIG) {
+    const file = resolve(cwd, env.MIKRO_ORM_CLI_CONFIG);
+    if (!isFile(file)) throw new ConfigError(`MikroORM config not found: ${env.MIKRO_ORM_CLI_CONFIG} (from MIKRO_ORM_CLI_CONFIG)`);
+    return { mikroOrmConfig: file, baseDir: packageRoot(dirname(file)) };
+  }
+  for (const dir of upward(cwd)) {
+    const file = mikroOrmConfigCandidates(dir).find(isFile);
+    if (file) return { mikroOrmConfig: file, baseDir: dir };
+  }
+  const where = relative(process.cwd(), cwd) || '.';
+  throw new ConfigError(
+    `config file not found: tidemark.config.ts, nor a MikroORM config (${LOOKED_FOR}, package.json "mikro-orm".configPaths, MIKRO_ORM_CLI_CONFIG), in ${where} or any parent directory; create one with \`tidemark init\`, or pass --config <path>`,
+  );
+}
