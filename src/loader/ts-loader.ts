@@ -1,25 +1,29 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire, registerHooks } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CACHE_FORMAT, transpileWith, usesEsDecorators } from './transpile.ts';
+import { fallbackFile } from './fallback.ts';
+import { locateLoadError, syntaxError } from './locate.ts';
+import { outputFormat } from './scope.ts';
+import { CACHE_FORMAT, transpileWith, usesEsDecorators, type OutputFormat } from './transpile.ts';
 
 /**
- * Loads the user's TypeScript (config, entities, migrations) with no build step.
+ * Loads the app's TypeScript (config, entities, migrations) with no build step, whatever the
+ * project's layout: ESM or CommonJS packages, NestJS-style imports, tsconfig paths.
  *
- * Files without decorators go to Node's own type stripping. Decorated files (entities)
- * need a real transpiler: Node cannot parse decorators, and legacy decorators with
- * inferred types need decorator metadata, which esbuild does not emit. swc does both (see
- * transpile.ts); its output is kept in one content-addressed pack file, and swc is loaded
- * only on a miss.
+ * Every TypeScript file of the app goes through swc (see transpile.ts): decorators, decorator
+ * metadata, enums and imports of types without `type` need a real transpiler, which Node's type
+ * stripping is not. Each file is emitted the way tsc would for its scope (scope.ts), ESM or
+ * CommonJS, and handed to Node with that format, so `__dirname` and `require` work where the
+ * app expects them. Output is kept in one content-addressed pack file; swc loads on a miss only.
  *
- * Bare specifiers (`tidemark`, `@mikro-orm/*`) resolve the way Node resolves them from the
- * importing file: tidemark's MikroORM is a peer dependency, so it and the app's entities
- * share the app's one installed copy without any redirection.
+ * The hooks stay out of the host process's own modules: they act only on the graph reached from
+ * `loadUserModule` (the app's .ts/.mts/.cts files outside node_modules), and resolve a specifier
+ * differently only where Node's resolution fails (fallback.ts). Bare specifiers (`tidemark`,
+ * `@mikro-orm/*`) resolve the way Node resolves them, so the app's entities and tidemark share
+ * the app's one MikroORM.
  */
-
-const DECORATOR = /^\s*@[A-Za-z_$][\w$.]*\s*(\(|$)/m;
 
 const self = import.meta.url;
 let installed = false;
@@ -27,6 +31,15 @@ let cacheFile: string | undefined;
 let entries: Record<string, string> = {};
 let used = new Set<string>();
 let dirty = false;
+
+/** Files entered through loadUserModule (URLs as asked for, and as resolved). */
+const entryUrls = new Set<string>();
+/** URLs of the app's TypeScript files reached from an entry: the only ones the hooks transform or resolve for. */
+const ours = new Set<string>();
+/** The JavaScript each of them ran as (by path), to place load errors. */
+const served = new Map<string, string>();
+/** Paths served as CommonJS. */
+const commonjs = new Set<string>();
 
 function readCache(file: string) {
   try {
@@ -44,9 +57,13 @@ export function flushTranspileCache(): void {
   const kept: Record<string, string> = {};
   for (const k of used) kept[k] = entries[k]!;
   // Keep older entries too (another entity set, another branch), up to a bound.
+  let n = used.size;
   for (const k of Object.keys(entries)) {
-    if (Object.keys(kept).length >= 4000) break;
-    kept[k] ??= entries[k]!;
+    if (n >= 4000) break;
+    if (!(k in kept)) {
+      kept[k] = entries[k]!;
+      n++;
+    }
   }
   try {
     mkdirSync(dirname(cacheFile), { recursive: true });
@@ -66,26 +83,33 @@ function swc(): Swc {
   return swcModule;
 }
 
-function cacheKey(source: string): string {
-  return createHash('sha256').update(`${CACHE_FORMAT}\0${usesEsDecorators(source) ? 'es' : 'legacy'}\0${source}`).digest('base64url');
+function cacheKey(file: string, format: OutputFormat, source: string): string {
+  // The path is part of the key: the output's source map names the file.
+  return createHash('sha256')
+    .update(`${CACHE_FORMAT}\0${format}\0${usesEsDecorators(source) ? 'es' : 'legacy'}\0${file}\0${source}`)
+    .digest('base64url');
 }
 
-function transpile(file: string, source: string): string {
-  const key = cacheKey(source);
+function transpile(file: string, source: string, format: OutputFormat): string {
+  const key = cacheKey(file, format, source);
   used.add(key);
   const hit = entries[key];
   if (hit !== undefined) return hit;
-  const out = transpileWith(swc(), file, source);
+  let out: string;
+  try {
+    out = transpileWith(swc(), file, source, format);
+  } catch (error) {
+    throw syntaxError(file, error);
+  }
   entries[key] = out;
   dirty = true;
   return out;
 }
 
-function tsCandidate(specifier: string): string | undefined {
-  if (!/^\.{1,2}\//.test(specifier) && !specifier.startsWith('file:') && !specifier.startsWith('/')) return undefined;
-  if (/\.(m|c)?js$/.test(specifier)) return specifier.replace(/\.(m|c)?js$/, (_m, x) => `.${x ?? ''}ts`);
-  if (!/\.[a-z]+$/i.test(specifier)) return `${specifier}.ts`;
-  return undefined;
+const TS_FILE = /\.[mc]?ts$/;
+
+function isAppTs(url: string): boolean {
+  return url.startsWith('file:') && TS_FILE.test(url) && !url.includes('/node_modules/');
 }
 
 export interface LoaderOptions {
@@ -105,32 +129,83 @@ export function installTsLoader(options: LoaderOptions = {}): void {
   process.once('exit', flushTranspileCache);
   registerHooks({
     resolve(specifier, context, nextResolve) {
+      const parent = context.parentURL;
+      const fromApp = parent !== undefined && ours.has(parent);
+      let result;
       try {
-        return nextResolve(specifier, context);
+        result = nextResolve(specifier, context);
       } catch (error) {
-        const alt = tsCandidate(specifier);
-        if (!alt) throw error;
-        try {
-          return nextResolve(alt, context);
-        } catch {
-          throw error;
-        }
+        if (!fromApp) throw error;
+        const file = fallbackFile(specifier, fileURLToPath(parent));
+        if (!file) throw error;
+        // require() resolves paths, import resolves URLs.
+        result = nextResolve(context.conditions?.includes('require') ? file : pathToFileURL(file).href, context);
       }
+      if ((fromApp || entryUrls.has(specifier)) && isAppTs(result.url)) ours.add(result.url);
+      return result;
     },
     load(url, context, nextLoad) {
-      // Let the default loader (and any hook after ours) read the file first: only the
-      // transform is ours, so tools that observe loading still see every file.
-      const result = nextLoad(url, context);
-      if (url.startsWith('file:') && /\.[mc]?ts$/.test(url) && !url.includes('/node_modules/') && result.source != null) {
-        const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
-        if (DECORATOR.test(source)) return { format: 'module', source: transpile(fileURLToPath(url), source), shortCircuit: true };
+      if (!ours.has(url)) return nextLoad(url, context);
+      const file = fileURLToPath(url);
+      // Node would detect the format by parsing (and warn); ours comes from the scope, so the
+      // source is read with a format given. It is still read through the hooks after ours, so
+      // tools that observe loading see every file.
+      let source: string;
+      try {
+        const raw = nextLoad(url, { ...context, format: 'module-typescript' }).source;
+        source = raw == null ? readFileSync(file, 'utf8') : typeof raw === 'string' ? raw : Buffer.from(raw as Uint8Array).toString('utf8');
+      } catch {
+        source = readFileSync(file, 'utf8');
       }
-      return result;
+      const format = outputFormat(file, source);
+      const code = transpile(file, source, format);
+      served.set(file, code);
+      if (format === 'commonjs') commonjs.add(file);
+      return { format, source: code, shortCircuit: true };
     },
   });
 }
 
-/** Loads a user module (config, entity file, migration) and returns its exports. */
-export async function loadUserModule(file: string): Promise<Record<string, unknown>> {
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+/**
+ * Loads a user module (config, entity file, migration) and returns its exports: for a file run
+ * as CommonJS, its `exports` with `default` read as tsc's interop does (`exports.default` when
+ * compiled from `export default`). An error names the app file it came from.
+ */
+export function loadUserModule(file: string): Promise<Record<string, unknown>> {
+  // One at a time: a CommonJS file's require() of an ES module (MikroORM) that a concurrent
+  // import() is still linking fails with "not yet fully loaded". The hooks are synchronous, so
+  // concurrency gained nothing.
+  const load = loading.then(() => loadNow(file));
+  loading = load.then(
+    () => undefined,
+    () => undefined,
+  );
+  return load;
+}
+
+let loading: Promise<unknown> = Promise.resolve();
+
+async function loadNow(file: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(file).href;
+  entryUrls.add(url);
+  let ns: Record<string, unknown>;
+  try {
+    ns = (await import(url)) as Record<string, unknown>;
+  } catch (error) {
+    locateLoadError(error, (f) => served.get(f));
+    throw error;
+  }
+  let real = file;
+  try {
+    real = realpathSync(file);
+  } catch {
+    // It loaded, so it exists; a path we cannot canonicalise is compared as given.
+  }
+  if (!commonjs.has(real)) return ns;
+  const exports = (ns['module.exports'] ?? ns.default) as Record<string, unknown> | undefined;
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return ns;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(exports)) out[key] = exports[key];
+  out.default = exports.__esModule ? exports.default : exports;
+  return out;
 }
