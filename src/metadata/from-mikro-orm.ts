@@ -18,7 +18,7 @@ import type { RenameHints } from '../diff/diff.ts';
 import { renamedFromOf } from '../runtime/renamed-from.ts';
 import { resolveDriver } from '../migrate/database.ts';
 import { ConfigError } from '../errors.ts';
-import type { LoadedEntities } from '../commands/entities.ts';
+import { entityName, type LoadedEntities } from '../commands/entities.ts';
 
 /** An entity whose metadata cannot be turned into a table (or that MikroORM could not discover). */
 export class EntityMappingError extends Error {
@@ -203,7 +203,11 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
       foreignKeys.push(fk);
       if (prop.kind === '1:1' || prop.unique) {
         indexes.push({ name: typeof prop.unique === 'string' ? prop.unique : nameFor(prop.fieldNames, 'unique'), columns: [...prop.fieldNames], unique: true });
-      } else if (!prop.primary) {
+      } else if (prop.index !== false || meta.pivotTable) {
+        // MikroORM indexes every many-to-one where the platform wants foreign keys indexed
+        // (SQLite, MySQL; it writes that choice into a generated pivot's `index`), a pivot
+        // table's key columns included. The snapshot is the same for every dialect, so it
+        // always does, unless the app said `index: false`.
         indexes.push({ name: typeof prop.index === 'string' ? prop.index : nameFor(prop.fieldNames, 'index'), columns: [...prop.fieldNames] });
       }
       continue;
@@ -302,13 +306,29 @@ async function metadataProviderFor(input: LoadedEntities): Promise<unknown> {
   return ((await import(pathToFileURL(legacy).href)) as { ReflectMetadataProvider: unknown }).ReflectMetadataProvider;
 }
 
-/** A discovery error as one line naming the entity (and its file) it is about, when the message names one. */
-function discoveryError(error: unknown, input: LoadedEntities): EntityMappingError {
-  const message = String((error as Error)?.message ?? error).split('\n')[0]!.trim();
-  const names = [...new Set([...input.files.keys(), ...input.entities.map((e) => (typeof e === 'function' ? e.name : (e as { meta?: { className?: string } })?.meta?.className)).filter((n): n is string => !!n)])];
+const firstLineOf = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!.trim();
+
+/**
+ * A discovery error as one line naming the entity (and its file) it is about: the one the
+ * message names, else the one that fails the same way when MikroORM discovers it alone (with
+ * what it references), which is how a `TypeError` from an undefined import is pinned down.
+ */
+function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: unknown) => void): EntityMappingError {
+  const message = firstLineOf(error);
+  const names = [...new Set([...input.files.keys(), ...input.entities.map(entityName).filter((n): n is string => !!n)])];
   // The entity the message is about: `Post.author`, `entity 'Post'`, or any entity named in it.
   const mentioned = (re: (n: string) => RegExp) => names.find((n) => re(n.replace(/[$]/g, '\\$')).test(message));
-  const subject = mentioned((n) => new RegExp(`(^|[^\\w$])${n}\\.[\\w$]+`)) ?? mentioned((n) => new RegExp(`(^|[^\\w$])${n}([^\\w$]|$)`));
+  let subject = mentioned((n) => new RegExp(`(^|[^\\w$])${n}\\.[\\w$]+`)) ?? mentioned((n) => new RegExp(`(^|[^\\w$])${n}([^\\w$]|$)`));
+  for (const entity of subject ? [] : input.entities.slice(0, 500)) {
+    try {
+      retry(entity);
+    } catch (again) {
+      if (firstLineOf(again) === message) {
+        subject = entityName(entity);
+        break;
+      }
+    }
+  }
   const file = subject ? input.files.get(subject) : undefined;
   const where = subject ? `entity ${subject}${file ? ` (${file})` : ''}` : `entities (${[...new Set(input.files.values())].join(', ') || 'as listed in the config'})`;
   return new EntityMappingError(`MikroORM cannot discover ${where}: ${message}`);
@@ -361,7 +381,7 @@ export async function snapshotFromEntities(given: LoadedEntities | Function[]): 
   try {
     orm = new MikroORM(options);
   } catch (error) {
-    throw discoveryError(error, input);
+    throw discoveryError(error, input, (entity) => new MikroORM({ ...options, entities: [entity] }));
   }
   const metas = [...orm.getMetadata().getAll().values()];
   const byClass = new Map(metas.map((m) => [m.className, m]));

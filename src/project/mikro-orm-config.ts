@@ -148,7 +148,8 @@ export async function appDatabaseUrl(app: AppOrmConfig): Promise<string | undefi
   if (dialect === 'sqlite') {
     const file = dbName ?? (fromUrl ? decodeURIComponent(fromUrl.pathname) : undefined);
     if (!file) return undefined;
-    return file === ':memory:' ? 'sqlite::memory:' : `sqlite:${isAbsolute(file) ? file : resolve(app.root, file)}`;
+    // Relative to the config's root (see AppOrmConfig.root); kept relative so it prints as written.
+    return file === ':memory:' ? 'sqlite::memory:' : `sqlite:${isAbsolute(file) || file.startsWith('.') ? file : `./${file}`}`;
   }
   const defaults = DEFAULTS[dialect];
   const database = dbName ?? (fromUrl ? decodeURIComponent(fromUrl.pathname.replace(/^\//, '')) : '');

@@ -52,6 +52,8 @@ export class RichLegacyEntities extends TidemarkMigration {
     this.createTable('post_tags', (t) => {
       t.column('post_id', { type: 'integer', primary: true });
       t.column('tag_id', { type: 'integer', primary: true });
+      t.index('post_tags_post_id_index', ['post_id']);
+      t.index('post_tags_tag_id_index', ['tag_id']);
       t.foreignKey('post_tags_post_id_foreign', ['post_id'], 'post', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
       t.foreignKey('post_tags_tag_id_foreign', ['tag_id'], 'tag', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
     });
