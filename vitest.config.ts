@@ -1,11 +1,17 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    // test/pack gets its own project so that its global setup (`npm pack`, which builds) runs
+    // only when one of its files is in the run. Each project's `include` is its own (extended
+    // projects would merge a root-level one into theirs).
+    projects: [
+      { extends: true, test: { name: 'tidemark', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/pack/**'] } },
+      { extends: true, test: { name: 'pack', include: ['test/pack/**/*.test.ts'], globalSetup: ['test/pack/global-setup.ts'] } },
+    ],
   },
 });
