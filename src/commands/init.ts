@@ -2,14 +2,17 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_CONFIG, SNAPSHOT_FILE } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { mikroOrmConfigCandidates, TIDEMARK_CONFIG_NAMES } from '../project/find.ts';
 
 export interface InitOptions {
   /** The app's root, where the config is written. Default: the working directory. */
   cwd?: string;
   /** The app's MikroORM config file, instead of looking for it. */
   mikroOrm?: string;
-  /** Overwrite an existing tidemark.config.ts. */
+  /** Overwrite an existing tidemark config. */
   force?: boolean;
+  /** For `MIKRO_ORM_CLI_CONFIG`. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface InitResult {
@@ -22,7 +25,7 @@ export interface InitResult {
   /** The migrations folder (absolute) and whether init created it. */
   migrationsDir: string;
   createdMigrationsDir: boolean;
-  /** An existing config was replaced (`force`). */
+  /** An existing tidemark.config.ts was replaced (`force`). */
   overwritten: boolean;
   /** Things to look at before the first migration. */
   warnings: string[];
@@ -31,24 +34,6 @@ export interface InitResult {
 }
 
 const MIGRATIONS = './migrations';
-
-/**
- * Where MikroORM's CLI looks for its config, in its order: package.json `mikro-orm.configPaths`,
- * then the conventional files. Compiled output (dist/, build/) is left out: tidemark loads
- * TypeScript itself and should follow the source.
- */
-export function mikroOrmConfigCandidates(cwd: string): string[] {
-  const candidates: string[] = [];
-  try {
-    const pkg = JSON.parse(readFileSync(join(cwd, 'package.json'), 'utf8')) as { 'mikro-orm'?: { configPaths?: unknown } };
-    const paths = pkg['mikro-orm']?.configPaths;
-    if (Array.isArray(paths)) candidates.push(...paths.filter((p): p is string => typeof p === 'string'));
-  } catch {
-    // No package.json, or one MikroORM could not read either: the conventional places remain.
-  }
-  candidates.push('./src/mikro-orm.config.ts', './mikro-orm.config.ts', './src/mikro-orm.config.js', './mikro-orm.config.js');
-  return candidates;
-}
 
 /** `./src/x.ts` for a file under `cwd`, forward slashes on every platform. */
 function asWritten(cwd: string, file: string): string {
@@ -60,13 +45,15 @@ function isFile(path: string): boolean {
   return existsSync(path) && statSync(path).isFile();
 }
 
-function findMikroOrmConfig(cwd: string, given?: string): string | undefined {
-  if (given !== undefined) {
-    const file = resolve(cwd, given);
-    if (!isFile(file)) throw new ConfigError(`--mikro-orm ${given}: file not found`);
+/** The app's MikroORM config where MikroORM's CLI would take it from in `cwd` (`MIKRO_ORM_CLI_CONFIG` first). */
+function findMikroOrmConfig(cwd: string, env: NodeJS.ProcessEnv, given?: string): string | undefined {
+  const explicit = given ?? (env.MIKRO_ORM_CLI_CONFIG || undefined);
+  if (explicit !== undefined) {
+    const file = resolve(cwd, explicit);
+    if (!isFile(file)) throw new ConfigError(`${given !== undefined ? '--mikro-orm' : 'MIKRO_ORM_CLI_CONFIG'} ${explicit}: file not found`);
     return asWritten(cwd, file);
   }
-  const found = mikroOrmConfigCandidates(cwd).map((p) => resolve(cwd, p)).find(isFile);
+  const found = mikroOrmConfigCandidates(cwd).find(isFile);
   return found && asWritten(cwd, found);
 }
 
@@ -131,16 +118,18 @@ function foreignMigrations(dir: string): number {
 export function initProject(options: InitOptions = {}): InitResult {
   const cwd = resolve(options.cwd ?? process.cwd());
   const configFile = join(cwd, DEFAULT_CONFIG);
-  const exists = existsSync(configFile);
-  if (exists && !options.force) throw new ConfigError(`${DEFAULT_CONFIG} already exists: edit it, or pass --force to replace it`);
-  if (exists && !statSync(configFile).isFile()) throw new ConfigError(`${DEFAULT_CONFIG} exists and is not a file`);
-  const mikroOrm = findMikroOrmConfig(cwd, options.mikroOrm);
+  const existing = TIDEMARK_CONFIG_NAMES.filter((name) => existsSync(join(cwd, name)));
+  if (existing.length && !options.force) throw new ConfigError(`${existing[0]} already exists: edit it, or pass --force to replace it`);
+  if (existsSync(configFile) && !statSync(configFile).isFile()) throw new ConfigError(`${DEFAULT_CONFIG} exists and is not a file`);
+  const exists = existing.includes(DEFAULT_CONFIG);
+  const mikroOrm = findMikroOrmConfig(cwd, options.env ?? process.env, options.mikroOrm);
   const migrations = (mikroOrm && migrationsFolderIn(readFileSync(resolve(cwd, mikroOrm), 'utf8'))) || MIGRATIONS;
   const migrationsDir = resolve(cwd, migrations);
   if (existsSync(migrationsDir) && !statSync(migrationsDir).isDirectory()) {
     throw new ConfigError(`${migrations} exists and is not a folder: move it away, then run init again`);
   }
-  const warnings: string[] = [];
+  // tidemark.config.ts is looked for first: another name beside it would no longer be read.
+  const warnings = existing.filter((name) => name !== DEFAULT_CONFIG).map((name) => `${name} is no longer read (${DEFAULT_CONFIG} comes first): delete it`);
   const foreign = foreignMigrations(migrationsDir);
   if (foreign) {
     warnings.push(

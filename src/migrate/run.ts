@@ -84,13 +84,13 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
   installTsLoader({ cacheDir: config.cacheDir });
   // Every file loads (and every id and parent checks out) before the database is touched.
   const history = await loadHistory(config.migrationsDir, process.cwd());
-  const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.baseDir);
+  const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.projectRoot);
   let lock: RunLock | undefined;
   try {
     let rows: VersionRow[];
     try {
       if (options !== 'read-only') {
-        lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait, baseDir: config.baseDir });
+        lock = await acquireLock(url, { timeoutMs: options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, table: config.tableName, onWait: options.onWait, baseDir: config.projectRoot });
         // Under the lock: create the version table if it is missing, then read the history
         // as it is now, not as it was before another run finished.
         await initMigrator(db);
@@ -391,7 +391,7 @@ export async function migrationStatus(config: ResolvedConfig): Promise<Migration
       // status reports what is wrong instead of refusing to report.
       s.notices.push(`problem: ${(error as Error).message}`);
     }
-    return { ...statusOf(s), lockHolder: await lockHolder(s.url, config.tableName, config.baseDir) };
+    return { ...statusOf(s), lockHolder: await lockHolder(s.url, config.tableName, config.projectRoot) };
   });
 }
 

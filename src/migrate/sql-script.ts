@@ -57,7 +57,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   }
   const { before, after } = await runSchemas(history, ops, applied, options.direction, ids);
 
-  const { platform, charset } = await offlinePlatform(dialectName, config.baseDir, options.dialect ? undefined : config.url?.display);
+  const { platform, charset } = await offlinePlatform(dialectName, config.projectRoot, options.dialect ? undefined : config.url?.display);
   const helper = platform.getSchemaHelper()!;
   const q = (s: string) => platform.quoteIdentifier(s);
   const table = q(config.tableName);

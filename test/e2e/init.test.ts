@@ -15,6 +15,19 @@ export default defineConfig({
 });
 `;
 
+/** For a MikroORM config: its default metadata provider wants explicit types. */
+const USER_ENTITY = `import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+@Entity()
+export class User {
+  @PrimaryKey({ type: 'integer' })
+  id!: number;
+
+  @Property({ type: 'string' })
+  email!: string;
+}
+`;
+
 const NEXT = 'Next: npx tidemark gen-migration -m "init"';
 
 describe('tidemark init', () => {
@@ -79,9 +92,9 @@ describe('tidemark init', () => {
     expect(tsc.output).toMatch(/tidemark\.config\.ts.*error TS2322/);
   });
 
-  it('an app with src/mikro-orm.config.ts: the config points at it and type-checks', () => {
+  it('an app with src/mikro-orm.config.ts: the config points at it, type-checks and runs as written', () => {
     const p = app();
-    p.write('src/mikro-orm.config.ts', ORM_CONFIG).write('src/user.entity.ts', USER_V1);
+    p.write('src/mikro-orm.config.ts', ORM_CONFIG).write('src/user.entity.ts', USER_ENTITY);
     const r = p.run(['init']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim().split('\n')).toEqual(['Wrote tidemark.config.ts (entities from ./src/mikro-orm.config.ts)', 'Created migrations/', NEXT]);
@@ -94,6 +107,17 @@ describe('tidemark init', () => {
     const tsc = typeCheck(p);
     expect(tsc.output).toBe('');
     expect(tsc.code).toBe(0);
+
+    // As written, it runs: entities and database (app.db) from the MikroORM config.
+    p.ok(['gen-migration', '-m', 'init']);
+    expect(p.migrations()).toHaveLength(1);
+    p.ok(['migrate', 'up']);
+    const db = p.db();
+    try {
+      expect(tables(db)).toEqual(['tidemark_migrations', 'user']);
+    } finally {
+      db.close();
+    }
   });
 
   it('a MikroORM config in the root, and one that names its migrations folder', () => {
@@ -138,6 +162,32 @@ describe('tidemark init', () => {
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout.split('\n')[0]).toBe('Replaced tidemark.config.ts (entities from ./src/mikro-orm.config.ts)');
     expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './src/mikro-orm.config.ts',`);
+  });
+
+  it('tidemark.config.js counts as a config too: refused, and with --force superseded with a warning', () => {
+    const p = app();
+    p.write('tidemark.config.js', `export default { entities: [] };\n`);
+    const before = p.files();
+    const r = p.run(['init']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('tidemark: tidemark.config.js already exists: edit it, or pass --force to replace it\n');
+    expect(p.files()).toEqual(before);
+    const forced = p.run(['init', '--force']);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout.split('\n')[0]).toBe('Wrote tidemark.config.ts (placeholder entities and url: edit them)');
+    expect(forced.stderr).toBe('warning: tidemark.config.js is no longer read (tidemark.config.ts comes first): delete it\n');
+  });
+
+  it("MIKRO_ORM_CLI_CONFIG comes first, as in MikroORM's CLI", () => {
+    const p = app();
+    p.write('src/mikro-orm.config.ts', ORM_CONFIG).write('orm/other.config.ts', ORM_CONFIG);
+    const r = p.run(['init'], { MIKRO_ORM_CLI_CONFIG: './orm/other.config.ts' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './orm/other.config.ts',`);
+    const missing = app();
+    const m = missing.run(['init'], { MIKRO_ORM_CLI_CONFIG: './nope.ts' });
+    expect(m.code).toBe(1);
+    expect(m.stderr).toBe('tidemark: MIKRO_ORM_CLI_CONFIG ./nope.ts: file not found\n');
   });
 
   it('--mikro-orm names the file; one that does not exist is refused before anything is written', () => {
