@@ -80,6 +80,8 @@ export interface ResolvedConfig {
   entitiesBaseDir: string;
   /** Where `entities` came from, for messages: `tidemark.config.ts` or the MikroORM config's path. */
   entitiesSource: string;
+  /** `entities` are the MikroORM config's (the tidemark config lists none). */
+  entitiesFromMikroOrm: boolean;
   /** The app's root (nearest package.json): its packages (MikroORM, the driver) are resolved from here. */
   projectRoot: string;
   metadata: MetadataSettings;
@@ -193,6 +195,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     entities,
     entitiesBaseDir,
     entitiesSource,
+    entitiesFromMikroOrm: config.entities === undefined,
     projectRoot,
     metadata: app ? metadataFromApp(app) : { defaultProvider: 'reflect' },
     migrationsDir,

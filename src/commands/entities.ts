@@ -106,6 +106,11 @@ export async function loadEntities(config: ResolvedConfig): Promise<LoadedEntiti
     const path = file ?? (typeof entity === 'function' ? ((entity as unknown as Record<symbol, unknown>)[PATH_SYMBOL] as string | undefined) : undefined);
     if (name && path && !files.has(name)) files.set(name, show(path.startsWith('file:') ? new URL(path).pathname : path));
   };
+  // An empty list from the app's MikroORM config is a setup tidemark cannot read (nothing to
+  // discover), never "the app has no tables": that would generate a migration dropping them all.
+  if (config.entities.length === 0 && config.entitiesFromMikroOrm) {
+    throw new EntityError(`${config.entitiesSource} lists no entities (entities or entitiesTs): list them there, or in tidemark.config.ts`);
+  }
   const patterns: string[] = [];
   for (const entry of config.entities as EntityEntry[]) {
     if (typeof entry === 'string') patterns.push(entry);

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freshDatabase, unavailable } from '../db/servers.ts';
@@ -114,6 +114,22 @@ describe('an app with only src/mikro-orm.config.ts', () => {
     expect(mikroOrmUpdateSql(p, '@mikro-orm/sqlite')).toEqual([]);
   });
 
+  it('migrate loads the MikroORM config but neither the entity files nor ts-morph nor the differ', () => {
+    const log = join(p.dir, 'loaded.txt');
+    const hook = `import { registerHooks } from 'node:module'; import { appendFileSync } from 'node:fs';
+      registerHooks({ load(url, ctx, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, ctx); } });`;
+    const r = spawnSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(hook)}`, BIN, 'migrate', 'up'], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, ...CLEAN_ENV } });
+    expect(r.status, r.stderr).toBe(0);
+    const urls = readFileSync(log, 'utf8').trim().split('\n');
+    p.remove('loaded.txt');
+    expect(urls).toContain(pathToFileURL(join(p.dir, 'src/mikro-orm.config.ts')).href);
+    expect(urls.filter((u) => /ts-morph|typescript|\/src\/entities\//.test(u))).toEqual([]);
+    const dist = `${pathToFileURL(join(ROOT, 'dist')).href}/`;
+    for (const u of urls.filter((x) => x.startsWith(dist))) {
+      expect(readFileSync(fileURLToPath(u), 'utf8'), u).not.toMatch(/function diff\(|function snapshotFromEntities\(|function emitMigration\(/);
+    }
+  });
+
   it('is found from a subdirectory', () => {
     expect(okIn(p, 'src/entities', ['migrate', 'up'])).toContain('Already up to date: sqlite:./app.db is at 20260301000000_init (head)');
     expect(okIn(p, 'src/entities', ['gen-migration', '--check'])).toMatch(/^No changes/);
@@ -203,6 +219,29 @@ export default [
     const unknown = p.run(['migrate', 'up'], { MIKRO_ORM_CONTEXT_NAME: 'billing' });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^tidemark: MikroORM config src\/mikro-orm\.config\.ts: no config for context 'billing' in the exported array/);
+  });
+
+  it("package.json's mikro-orm.configPaths and MIKRO_ORM_CLI_CONFIG are followed, as by MikroORM's CLI", () => {
+    const p = app('naming');
+    p.remove('src/mikro-orm.config.ts');
+    const config = (db: string) => `import { defineConfig } from '@mikro-orm/sqlite';\n\nexport default defineConfig({ entities: ['./src/entities/*.ts'], dbName: '${db}' });\n`;
+    p.write('config/orm.ts', config('from-package.db')).write('config/other.ts', config('from-env.db'));
+    p.write('package.json', `{ "type": "module", "mikro-orm": { "configPaths": ["./config/orm.ts"] } }\n`);
+    p.ok(['gen-migration', '-m', 'init'], NOW);
+    expect(p.ok(['migrate', 'up'])).toContain('sqlite:./from-package.db');
+    expect(p.ok(['migrate', 'up'], { MIKRO_ORM_CLI_CONFIG: './config/other.ts' })).toContain('sqlite:./from-env.db');
+  });
+
+  it('a MikroORM config that lists no entities: gen-migration refuses (it would drop every table), migrate still runs', () => {
+    const p = app('naming');
+    p.ok(['gen-migration', '-m', 'init'], NOW);
+    p.write('src/mikro-orm.config.ts', `import { defineConfig } from '@mikro-orm/sqlite';\n\nexport default defineConfig({ dbName: 'app.db', migrations: { pathTs: './src/migrations' } });\n`);
+    const before = p.files();
+    const r = p.run(['gen-migration', '-m', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('tidemark: MikroORM config src/mikro-orm.config.ts lists no entities (entities or entitiesTs): list them there, or in tidemark.config.ts');
+    expect(p.files()).toEqual(before);
+    expect(p.ok(['migrate', 'up'])).toContain('Applied 1 migration on sqlite:./app.db');
   });
 
   it('a config exporting an async function gets the context name and is awaited', () => {
