@@ -6,7 +6,7 @@ export class InitCommand extends TidemarkCommand {
   static override paths = [['init']];
   static override usage = Command.Usage({
     description: "Write tidemark.config.ts for this app (pointing at its MikroORM config when it has one) and create the migrations folder.",
-    details: 'Looks for the MikroORM config where MikroORM\'s CLI does: package.json "mikro-orm.configPaths", src/mikro-orm.config.ts, mikro-orm.config.ts. Never replaces an existing tidemark.config.ts without --force.',
+    details: 'Looks for the MikroORM config where MikroORM\'s CLI does: MIKRO_ORM_CLI_CONFIG, package.json "mikro-orm.configPaths", src/mikro-orm.config.ts, mikro-orm.config.ts, the compiled mikro-orm.config.js. Never replaces an existing tidemark.config.ts without --force.',
     examples: [
       ['Set up tidemark in an app', '$0 init'],
       ['Name the MikroORM config', '$0 init --mikro-orm ./src/orm/config.ts'],
