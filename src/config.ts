@@ -163,10 +163,12 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   let app: AppOrmConfig | undefined;
   if (mikroOrmFile) {
     installTsLoader({ cacheDir: cacheDirFor(packageRoot(baseDir)) });
-    app = await loadMikroOrmConfig(mikroOrmFile, env.MIKRO_ORM_CONTEXT_NAME || config.contextName || 'default');
+    // Found by MikroORM's search: relative to where it was found; named by path: the package it is in.
+    const ormRoot = configFile || input.inline ? packageRoot(dirname(mikroOrmFile), baseDir) : baseDir;
+    app = await loadMikroOrmConfig(mikroOrmFile, env.MIKRO_ORM_CONTEXT_NAME || config.contextName || 'default', ormRoot);
   }
 
-  const projectRoot = app ? packageRoot(dirname(app.file)) : packageRoot(baseDir);
+  const projectRoot = app ? packageRoot(dirname(app.file), baseDir) : packageRoot(baseDir);
   let entities: EntityEntry[];
   let entitiesBaseDir = baseDir;
   let entitiesSource = configFile ? show(configFile) : 'config';

@@ -41,10 +41,10 @@ function* upward(dir: string): Generator<string> {
   }
 }
 
-/** The nearest directory at or above `dir` that holds a package.json, else `dir`. */
-export function packageRoot(dir: string): string {
+/** The nearest directory at or above `dir` that holds a package.json, else `fallback`. */
+export function packageRoot(dir: string, fallback = dir): string {
   for (const d of upward(dir)) if (isFile(join(d, 'package.json'))) return d;
-  return resolve(dir);
+  return resolve(fallback);
 }
 
 function packageConfigPaths(dir: string): string[] {
@@ -80,8 +80,8 @@ const LOOKED_FOR = 'src/mikro-orm.config.ts, mikro-orm.config.ts, dist/mikro-orm
 /**
  * Finds the project the way git finds a repository: from `cwd` upward to the filesystem root.
  * An explicit config (`--config` or `TIDEMARK_CONFIG`) must exist. Otherwise the nearest
- * tidemark config wins; without one anywhere above, the nearest directory where MikroORM's CLI
- * would find its config (`MIKRO_ORM_CLI_CONFIG` first, relative to `cwd` as MikroORM takes it).
+ * tidemark config wins; without one anywhere above, the nearest package root where MikroORM's
+ * CLI would find its config (`MIKRO_ORM_CLI_CONFIG` first, relative to `cwd` as MikroORM takes it).
  */
 export function findProject(input: FindInput): ProjectLocation {
   const { cwd, env } = input;
@@ -103,9 +103,12 @@ export function findProject(input: FindInput): ProjectLocation {
   if (env.MIKRO_ORM_CLI_CONFIG) {
     const file = resolve(cwd, env.MIKRO_ORM_CLI_CONFIG);
     if (!isFile(file)) throw new ConfigError(`MikroORM config not found: ${env.MIKRO_ORM_CLI_CONFIG} (from MIKRO_ORM_CLI_CONFIG)`);
-    return { mikroOrmConfig: file, baseDir: packageRoot(dirname(file)) };
+    return { mikroOrmConfig: file, baseDir: packageRoot(dirname(file), cwd) };
   }
-  for (const dir of upward(cwd)) {
+  // MikroORM's CLI runs from a package's root, so only those are searched (from src/, its own
+  // `./mikro-orm.config.ts` would be src/mikro-orm.config.ts seen from the wrong directory).
+  const roots = [...upward(cwd)].filter((dir) => isFile(join(dir, 'package.json')));
+  for (const dir of roots.length ? roots : [resolve(cwd)]) {
     const file = mikroOrmConfigCandidates(dir).find(isFile);
     if (file) return { mikroOrmConfig: file, baseDir: dir };
   }

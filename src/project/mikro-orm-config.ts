@@ -1,9 +1,8 @@
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
 import { culprit } from './culprit.ts';
-import { packageRoot } from './find.ts';
 
 /**
  * Reads the app's own MikroORM config (`mikro-orm.config.ts`) and takes from it what tidemark
@@ -22,8 +21,8 @@ export interface AppOrmConfig {
    * The directory relative paths in that config are taken from. MikroORM itself takes them
    * from `baseDir` (default: the process's working directory); tidemark runs from anywhere in
    * the project, so it takes them from the config's own `baseDir` when set, else from the
-   * project root (the nearest package.json above the config), which is where the app's
-   * `mikro-orm` CLI runs from.
+   * project root: the directory where MikroORM's search found the config, or the nearest
+   * package.json above it, which is where the app's `mikro-orm` CLI runs from.
    */
   root: string;
   options: MikroOrmOptions;
@@ -31,8 +30,11 @@ export interface AppOrmConfig {
 
 const show = (file: string) => relative(process.cwd(), file) || file;
 
-/** Loads `file` and picks the options for `contextName`, as MikroORM's CLI does (searchConfiguration). */
-export async function loadMikroOrmConfig(file: string, contextName: string): Promise<AppOrmConfig> {
+/**
+ * Loads `file` and picks the options for `contextName`, as MikroORM's CLI does
+ * (searchConfiguration). `projectRoot` is where the app's CLI would run from.
+ */
+export async function loadMikroOrmConfig(file: string, contextName: string, projectRoot: string): Promise<AppOrmConfig> {
   let mod: Record<string, unknown>;
   try {
     mod = await loadUserModule(file);
@@ -48,7 +50,6 @@ export async function loadMikroOrmConfig(file: string, contextName: string): Pro
     throw new ConfigError(`MikroORM config ${show(file)}: ${firstLine(error)}`);
   }
   const o = options as MikroOrmOptions;
-  const projectRoot = packageRoot(dirname(file));
   const root = typeof o.baseDir === 'string' ? resolve(projectRoot, o.baseDir) : projectRoot;
   return { file, root, options: o };
 }
