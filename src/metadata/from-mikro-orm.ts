@@ -63,7 +63,17 @@ export function parseColumnType(columnType: string): Pick<ColumnDef, 'type' | 'l
   return { type };
 }
 
+/**
+ * The name of the property's type. A custom type (`class Money extends DecimalType`) is known by
+ * the nearest MikroORM type it extends, so it maps the same whichever platform read it.
+ */
 function typeName(prop: EntityProperty): string {
+  if (prop.customType) {
+    for (let proto = Object.getPrototypeOf(prop.customType); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+      const name = (proto.constructor as Function | undefined)?.name;
+      if (name && TYPE_NAMES[name.toLowerCase()]) return name;
+    }
+  }
   const t: unknown = prop.customType?.constructor?.name ?? prop.type;
   if (typeof t === 'function') return t.name;
   if (t && typeof t === 'object') return t.constructor.name;
