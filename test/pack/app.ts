@@ -150,12 +150,13 @@ export class App {
     return this;
   }
 
+  /** `path` relative to the app, or absolute. */
   read(path: string): string {
-    return readFileSync(join(this.dir, path), 'utf8');
+    return readFileSync(resolve(this.dir, path), 'utf8');
   }
 
   exists(path: string): boolean {
-    return existsSync(join(this.dir, path));
+    return existsSync(resolve(this.dir, path));
   }
 
   path(...parts: string[]): string {
@@ -200,12 +201,17 @@ export class App {
     return run('npx', args, { cwd: this.dir });
   }
 
+  /** The app's own tsc, single-threaded: two of them share the two cores, and TypeScript 7's worker threads would only contend. */
+  tsc(args: string[]): Promise<Run> {
+    return run(join(this.dir, 'node_modules', '.bin', 'tsc'), [...args, '--singleThreaded'], { cwd: this.dir });
+  }
+
   /**
-   * The app's `npx tsc --noEmit -p .`, as diagnostics (a first line and its indented
+   * The app's `npx tsc --noEmit -p .` (single-threaded, see tsc()), as diagnostics (a first line and its indented
    * continuation lines) split into those located in MikroORM's own .d.ts files and the rest.
    */
   async typecheck(): Promise<{ run: Run; mikroOrm: string[]; others: string[] }> {
-    const r = await this.npx(['tsc', '--noEmit', '-p', '.']);
+    const r = await this.npx(['tsc', '--noEmit', '-p', '.', '--singleThreaded']);
     const diagnostics: string[] = [];
     for (const line of r.stdout.split('\n')) {
       if (!line.trim()) continue;

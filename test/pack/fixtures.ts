@@ -148,11 +148,13 @@ try {
     { 'src/modules/project.entity.ts': legacyProject('./user.entity.js') },
     { 'src/modules/user.entity.ts': LEGACY_USER_V3 },
   ],
+  // MikroORM's UnderscoreNamingStrategy builds join columns with classToTableName too, so the
+  // prefix lands on owner_id as well (what MikroORM's own schema generator creates).
   tables: {
     app_user: ['id', 'email', 'name', 'age'],
-    app_project: ['id', 'name', 'owner_id', 'created_at'],
+    app_project: ['id', 'name', 'app_owner_id', 'created_at'],
   },
-  ownerFk: { table: 'app_project', from: 'owner_id', to: 'app_user' },
+  ownerFk: { table: 'app_project', from: 'app_owner_id', to: 'app_user' },
   referee: 'build/scripts/referee.js',
 };
 
@@ -205,9 +207,9 @@ main().catch((error: unknown) => {
   ],
   tables: {
     nest_user: ['id', 'email', 'name', 'age'],
-    nest_project: ['id', 'name', 'owner_id', 'created_at'],
+    nest_project: ['id', 'name', 'nest_owner_id', 'created_at'],
   },
-  ownerFk: { table: 'nest_project', from: 'owner_id', to: 'nest_user' },
+  ownerFk: { table: 'nest_project', from: 'nest_owner_id', to: 'nest_user' },
   referee: 'build/scripts/referee.js',
 };
 
