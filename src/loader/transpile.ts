@@ -138,7 +138,19 @@ function inMetadata(code: string, edit: (call: string) => string): string {
  */
 function exportsAsTscLeavesThem(code: string): string {
   const safe = (_m: string, head: string, ref: string) => `${head}try { return ${ref}; } catch { return undefined; }`;
-  let out = code.replace(/(Object\.defineProperty\(exports, "[^"\n]+", \{\n {4}enumerable: true,\n {4}get: function\(\) \{\n {8})return ([\w$.]+);/g, safe);
+  const names: string[] = [];
+  let out = code.replace(/(Object\.defineProperty\(exports, ("[^"\n]+"), \{\n {4}enumerable: true,\n {4}get: function\(\) \{\n {8})return ([\w$.]+);/g, (m, head: string, name: string, ref: string) => {
+    names.push(name);
+    return safe(m, head, ref);
+  });
+  // Node's ESM side finds named exports with cjs-module-lexer, which reads only plain getters;
+  // swc annotates its multi-export form itself, and this says the same of the single ones.
+  if (names.length > 0) {
+    // On the directive's line, so no line moves and the source map still holds.
+    const strict = /^"use strict";/m.exec(out);
+    const at = strict ? strict.index + strict[0].length : 0;
+    out = `${out.slice(0, at)}0 && (module.exports = { ${names.map((n) => `${n}: null`).join(', ')} });${out.slice(at)}`;
+  }
   const start = out.indexOf('\n_export(exports, {\n');
   if (start >= 0) {
     const end = out.indexOf('\n});\n', start);

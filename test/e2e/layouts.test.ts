@@ -69,7 +69,8 @@ describe('project layouts', () => {
 
   it('.mts and .cts entity files in a package without type', () => {
     const p = project('mts-cts');
-    generatesAndApplies(p, ['author', 'book']);
+    const migration = generatesAndApplies(p, ['book', 'writers']);
+    expect(migration).toMatch(/'book_author_id_foreign', \['author_id'\], 'writers', \['id'\]/);
   });
 
   it('a syntax error names file:line, in an imported file and in an entity file', () => {
