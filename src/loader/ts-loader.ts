@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire, registerHooks } from 'node:module';
@@ -174,8 +175,9 @@ export function installTsLoader(options: LoaderOptions = {}): void {
 export function loadUserModule(file: string): Promise<Record<string, unknown>> {
   // One at a time: a CommonJS file's require() of an ES module (MikroORM) that a concurrent
   // import() is still linking fails with "not yet fully loaded". The hooks are synchronous, so
-  // concurrency gained nothing.
-  const load = loading.then(() => loadNow(file));
+  // concurrency gained nothing. A load started by a file being loaded does not wait for it.
+  if (loadingNow.getStore()) return loadNow(file);
+  const load = loading.then(() => loadingNow.run(true, () => loadNow(file)));
   loading = load.then(
     () => undefined,
     () => undefined,
@@ -184,6 +186,7 @@ export function loadUserModule(file: string): Promise<Record<string, unknown>> {
 }
 
 let loading: Promise<unknown> = Promise.resolve();
+const loadingNow = new AsyncLocalStorage<boolean>();
 
 async function loadNow(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
