@@ -54,11 +54,19 @@ const NODE_DIR = dirname(process.execPath);
 export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const path = (process.env.PATH ?? '/usr/bin:/bin')
     .split(delimiter)
-    .filter((p) => p && !p.includes(`node_modules${'/'}.bin`) && !p.includes('node-gyp-bin'));
+    .filter((p) => p && !p.includes('node_modules/.bin') && !p.includes('node-gyp-bin'));
   const env: NodeJS.ProcessEnv = { PATH: [NODE_DIR, ...path].join(delimiter), HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8' };
-  if (process.env.TMPDIR) env.TMPDIR = process.env.TMPDIR;
+  // How this machine reaches the registry (but not npm_config_local_prefix and the like, which
+  // `npm test` sets and which would point the app's npm at the repository).
+  for (const name of KEPT) if (process.env[name]) env[name] = process.env[name];
   return { ...env, ...extra };
 }
+
+const KEPT = [
+  'TMPDIR', 'npm_config_registry', 'NPM_CONFIG_REGISTRY', 'npm_config_cache', 'NPM_CONFIG_CACHE',
+  'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy',
+  'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+];
 
 /**
  * At most two child processes at once: the machine has two cores, and the suite runs the apps
