@@ -150,7 +150,7 @@ function refuseUnsupported(meta: EntityMetadata, ctx: MappingContext): void {
   const m = meta as EntityMetadata & { view?: boolean; inheritanceType?: string; tptParent?: unknown };
   if (m.view) throw new EntityMappingError(`${meta.className}: view entities are not supported yet (tidemark migrates tables)`);
   if (m.inheritanceType === 'tpt') throw new EntityMappingError(`${meta.className}: table-per-type inheritance is not supported yet; use single-table inheritance (discriminatorColumn)`);
-  if (meta.schema && meta.schema !== '*' && meta.schema !== ctx.schema) {
+  if (meta.schema && meta.schema !== '*' && meta.schema !== (ctx.schema ?? 'public')) {
     throw new EntityMappingError(`${meta.className}: schema '${meta.schema}' is not supported (tidemark migrates one schema: set it with ?schema= on the URL)`);
   }
   if (ctx.userChecks.has(meta.className)) throw new EntityMappingError(`${meta.className}: check constraints (@Check) are not supported yet; add them with this.sql(...) in a migration`);
@@ -344,11 +344,11 @@ function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: u
   return new EntityMappingError(`MikroORM cannot discover ${where}: ${message}`);
 }
 
-/** Prefixes a mapping error with the file of the entity it names. */
-function withFile(error: unknown, meta: EntityMetadata, files: Map<string, string>): unknown {
-  if (!(error instanceof EntityMappingError)) return error;
+/** A mapping error prefixed with the file of the entity it names; anything else thrown while mapping it, named after it. */
+function withFile(error: unknown, meta: EntityMetadata, files: Map<string, string>): EntityMappingError {
+  const mapped = error instanceof EntityMappingError ? error : new EntityMappingError(`${meta.className}: cannot be mapped to a table: ${firstLineOf(error)}`);
   const file = files.get(meta.className);
-  return file ? new EntityMappingError(`${file}: ${error.message}`) : error;
+  return file ? new EntityMappingError(`${file}: ${mapped.message}`) : mapped;
 }
 
 const asLoaded = (input: LoadedEntities | Function[]): LoadedEntities =>
