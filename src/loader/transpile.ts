@@ -139,17 +139,19 @@ function inMetadata(code: string, edit: (call: string) => string): string {
 function exportsAsTscLeavesThem(code: string): string {
   const safe = (_m: string, head: string, ref: string) => `${head}try { return ${ref}; } catch { return undefined; }`;
   const names: string[] = [];
-  let out = code.replace(/(Object\.defineProperty\(exports, ("[^"\n]+"), \{\n {4}enumerable: true,\n {4}get: function\(\) \{\n {8})return ([\w$.]+);/g, (m, head: string, name: string, ref: string) => {
+  let out = code.replace(/Object\.defineProperty(\(exports, ("[^"\n]+"), \{\n {4}enumerable: true,\n {4}get: function\(\) \{\n {8})return ([\w$.]+);/g, (m, head: string, name: string, ref: string) => {
     names.push(name);
-    return safe(m, head, ref);
+    // Spelled so that cjs-module-lexer (Node's ESM side) does not read it as an export with a
+    // getter it cannot vouch for, which drops the name; the annotation below names it instead,
+    // as swc's own does for its multi-export form.
+    return safe(m, `(0, Object.defineProperty)${head}`, ref);
   });
-  // Node's ESM side finds named exports with cjs-module-lexer, which reads only plain getters;
-  // swc annotates its multi-export form itself, and this says the same of the single ones.
   if (names.length > 0) {
     // On the directive's line, so no line moves and the source map still holds.
     const strict = /^"use strict";/m.exec(out);
     const at = strict ? strict.index + strict[0].length : 0;
-    out = `${out.slice(0, at)}0 && (module.exports = { ${names.map((n) => `${n}: null`).join(', ')} });${out.slice(at)}`;
+    const keys = names.map((n) => (/^"[A-Za-z_$][\w$]*"$/.test(n) ? n.slice(1, -1) : n));
+    out = `${out.slice(0, at)}0 && (module.exports = { ${keys.map((k) => `${k}: null`).join(', ')} });${out.slice(at)}`;
   }
   const start = out.indexOf('\n_export(exports, {\n');
   if (start >= 0) {

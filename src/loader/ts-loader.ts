@@ -33,14 +33,10 @@ let entries: Record<string, string> = {};
 let used = new Set<string>();
 let dirty = false;
 
-/** Files entered through loadUserModule (URLs as asked for, and as resolved). */
-const entryUrls = new Set<string>();
 /** URLs of the app's TypeScript files reached from an entry: the only ones the hooks transform or resolve for. */
 const ours = new Set<string>();
 /** The JavaScript each of them ran as (by path), to place load errors. */
 const served = new Map<string, string>();
-/** Paths served as CommonJS. */
-const commonjs = new Set<string>();
 
 function readCache(file: string) {
   try {
@@ -140,9 +136,9 @@ export function installTsLoader(options: LoaderOptions = {}): void {
         const file = fallbackFile(specifier, fileURLToPath(parent));
         if (!file) throw error;
         // require() resolves paths, import resolves URLs.
-        result = nextResolve(context.conditions?.includes('require') ? file : pathToFileURL(file).href, context);
+        result = nextResolve(new Set(context.conditions).has('require') ? file : pathToFileURL(file).href, context);
       }
-      if ((fromApp || entryUrls.has(specifier)) && isAppTs(result.url)) ours.add(result.url);
+      if (fromApp && isAppTs(result.url)) ours.add(result.url);
       return result;
     },
     load(url, context, nextLoad) {
@@ -161,7 +157,6 @@ export function installTsLoader(options: LoaderOptions = {}): void {
       const format = outputFormat(file, source);
       const code = transpile(file, source, format);
       served.set(file, code);
-      if (format === 'commonjs') commonjs.add(file);
       return { format, source: code, shortCircuit: true };
     },
   });
@@ -189,26 +184,40 @@ let loading: Promise<unknown> = Promise.resolve();
 const loadingNow = new AsyncLocalStorage<boolean>();
 
 async function loadNow(file: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(file).href;
-  entryUrls.add(url);
-  let ns: Record<string, unknown>;
-  try {
-    ns = (await import(url)) as Record<string, unknown>;
-  } catch (error) {
-    locateLoadError(error, (f) => served.get(f));
-    throw error;
-  }
   let real = file;
   try {
     real = realpathSync(file);
   } catch {
-    // It loaded, so it exists; a path we cannot canonicalise is compared as given.
+    // import() reports the missing file.
   }
-  if (!commonjs.has(real)) return ns;
-  const exports = (ns['module.exports'] ?? ns.default) as Record<string, unknown> | undefined;
-  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return ns;
+  const url = pathToFileURL(real).href;
+  const app = installed && isAppTs(url);
+  if (app) ours.add(url);
+  try {
+    if (!app || entryFormat(real) !== 'commonjs') return (await import(url)) as Record<string, unknown>;
+    // require(), not import(): Node 22 cannot import() a CommonJS file that require()s an ES
+    // module (MikroORM) while hooks are registered ("request for ... is not in cache").
+    return asNamespace(createRequire(real)(real));
+  } catch (error) {
+    locateLoadError(error, (f) => served.get(f));
+    throw error;
+  }
+}
+
+function entryFormat(file: string): OutputFormat {
+  try {
+    return outputFormat(file, readFileSync(file, 'utf8'));
+  } catch {
+    return 'module';
+  }
+}
+
+/** A CommonJS file's exports as its importer sees them, `default` read as tsc's interop does. */
+function asNamespace(exports: unknown): Record<string, unknown> {
+  if (exports === null || (typeof exports !== 'object' && typeof exports !== 'function')) return { default: exports };
+  const e = exports as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(exports)) out[key] = exports[key];
-  out.default = exports.__esModule ? exports.default : exports;
+  for (const key of Object.keys(e)) out[key] = e[key];
+  out.default = e.__esModule ? e.default : e;
   return out;
 }
