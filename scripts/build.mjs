@@ -8,6 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+// `npm pack` runs `prepare` and then `prepack`: build once.
+if (process.env.npm_lifecycle_event === 'prepare' && ['pack', 'publish'].includes(process.env.npm_command ?? '')) process.exit(0);
+
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // Built beside dist/ and swapped in at the end, so a test run in progress never sees half a build.
 const out = `dist.build-${process.pid}`;
@@ -33,7 +36,8 @@ await build({
   ],
   // CommonJS code inside the bundle (reflect-metadata, pg helpers) still calls require().
   banner: { js: "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);" },
-  sourcemap: 'linked',
+  // Maps stay beside the build for debugging here; the package ships without them.
+  sourcemap: 'external',
   chunkNames: 'chunks/[name]-[hash]',
   define: { TIDEMARK_VERSION: JSON.stringify(pkg.version), TIDEMARK_BUNDLED: 'true' },
   logLevel: 'warning',
