@@ -106,25 +106,30 @@ function locateExtends(spec: string, from: string): string | undefined {
 /** JSON with comments and trailing commas, as tsconfig.json allows. */
 export function parseJsonc(text: string): unknown {
   let out = '';
-  let i = 0;
+  let comma = -1;
   const n = text.length;
-  while (i < n) {
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < n; ) {
     const c = text[i]!;
     if (c === '"') {
       const start = i++;
       while (i < n && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
       out += text.slice(start, ++i);
+      comma = -1;
     } else if (c === '/' && text[i + 1] === '/') {
       while (i < n && text[i] !== '\n') i++;
     } else if (c === '/' && text[i + 1] === '*') {
       const end = text.indexOf('*/', i + 2);
       i = end < 0 ? n : end + 2;
     } else {
+      // A comma followed (past blanks and comments) by a closing bracket is dropped.
+      if ((c === '}' || c === ']') && comma >= 0) out = out.slice(0, comma) + out.slice(comma + 1);
+      if (c === ',') comma = out.length;
+      else if (!/\s/.test(c)) comma = -1;
       out += c;
       i++;
     }
   }
-  return JSON.parse(out.replace(/,(\s*[}\]])/g, '$1').replace(/^\uFEFF/, ''));
+  return JSON.parse(out);
 }
 
 /** The files a bare specifier may name through `paths`, then `baseUrl`, in tsc's order. */
