@@ -198,6 +198,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     new InterruptedError(stopped!, `stopped by ${stopped}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`);
   let currentTrx: unknown;
   const onStart = async (e: { name: string }) => {
+    // better-sqlite3 runs a whole batch without giving the event loop a turn, so a signal
+    // would only be seen after the last migration: let it in before each one starts.
+    await new Promise((resolve) => setImmediate(resolve));
     if (stopped) throw interrupted();
     current = e.name;
     // Data checks before the migration's first statement (down() too): a refusal changes nothing.

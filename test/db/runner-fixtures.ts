@@ -62,14 +62,40 @@ export interface Outcome {
 }
 
 /** Runs the CLI without waiting; `kill` sends a signal after `ms`. */
-export function start(p: TestProject, args: string[], env: NodeJS.ProcessEnv = {}): { done: Promise<Outcome>; kill(signal: NodeJS.Signals): void } {
+export interface Started {
+  done: Promise<Outcome>;
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves once the output so far matches (true), or when the process ended first (false). */
+  seen(pattern: RegExp): Promise<boolean>;
+}
+
+export function start(p: TestProject, args: string[], env: NodeJS.ProcessEnv = {}): Started {
   const child = spawn(process.execPath, [join(ROOT, 'bin/tidemark.mjs'), ...args], { cwd: p.dir, env: { ...process.env, DATABASE_URL: '', ...env } });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<Outcome>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  return { done, kill: (signal) => child.kill(signal) };
+  const waiters = new Set<{ pattern: RegExp; resolve(hit: boolean): void }>();
+  const wake = () => {
+    for (const w of waiters) if (w.pattern.test(stdout + stderr)) (waiters.delete(w), w.resolve(true));
+  };
+  child.stdout.on('data', (d) => ((stdout += d), wake()));
+  child.stderr.on('data', (d) => ((stderr += d), wake()));
+  const done = new Promise<Outcome>((resolve) =>
+    child.on('close', (code, signal) => {
+      for (const w of waiters) w.resolve(false);
+      waiters.clear();
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return {
+    done,
+    kill: (signal) => child.kill(signal),
+    seen: (pattern) =>
+      new Promise<boolean>((resolve) => {
+        if (pattern.test(stdout + stderr)) return resolve(true);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(false);
+        waiters.add({ pattern, resolve });
+      }),
+  };
 }
 
 /** Version rows and the t<i> tables that exist, read directly from the database. */
