@@ -8,7 +8,7 @@ import { redact } from '../url.ts';
  * a `TidemarkError` prints its one-line message; anything else is a bug and says so.
  */
 export abstract class TidemarkCommand extends Command {
-  config = Option.String('--config', { description: 'Path to the config file (default: tidemark.config.ts)' });
+  config = Option.String('--config', { description: 'Path to the config file (default: TIDEMARK_CONFIG, else the nearest tidemark.config.ts upward, else the app\'s MikroORM config)' });
   url = Option.String('--url', { description: 'Database URL (overrides DATABASE_URL and the config)' });
 
   configInput(): ConfigInput {
