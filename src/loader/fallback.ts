@@ -7,12 +7,16 @@ import { mappedPaths, pathMappingFor } from './tsconfig.ts';
  * Where a specifier that Node could not resolve points, read the way tsc reads it in the
  * app's sources: `./user.entity` (no extension, dotted name), `./users` (a folder's
  * index.ts), `./user.entity.js` meaning the .ts file, and tsconfig `paths`/`baseUrl`.
- * Only consulted after Node's own resolution failed, so it never changes what Node finds.
+ * Only consulted after Node's own resolution failed, so it never changes what Node finds; the
+ * file returned may still not exist, which Node's resolution of it then says.
  */
 export function fallbackFile(specifier: string, parentFile: string): string | undefined {
   if (/^\.{1,2}(\/|$)/.test(specifier) || specifier.startsWith('file:') || isAbsolute(specifier)) {
     const base = specifier.startsWith('file:') ? safePath(specifier) : resolve(dirname(parentFile), specifier);
-    return base === undefined ? undefined : firstFile(sourceCandidates(base));
+    if (base === undefined) return undefined;
+    const candidates = sourceCandidates(base);
+    // One candidate: Node's resolution of it is the check.
+    return candidates.length === 1 ? candidates[0] : firstFile(candidates);
   }
   if (specifier.startsWith('#') || specifier.startsWith('node:') || /^[a-z][a-z\d+.-]*:/i.test(specifier)) return undefined;
   const mapping = pathMappingFor(dirname(parentFile));

@@ -109,6 +109,12 @@ function isAppTs(url: string): boolean {
   return url.startsWith('file:') && TS_FILE.test(url) && !url.includes('/node_modules/');
 }
 
+function forRequire(conditions: unknown): boolean {
+  // An array on Node 24, Node's own kind of Set (not instanceof Set) on Node 22.
+  const c = conditions as { includes?: (x: string) => boolean; has?: (x: string) => boolean } | undefined;
+  return Boolean(c?.includes?.('require') ?? c?.has?.('require'));
+}
+
 export interface LoaderOptions {
   /** Directory of the transpile cache; none means no cache on disk. */
   cacheDir?: string;
@@ -135,8 +141,12 @@ export function installTsLoader(options: LoaderOptions = {}): void {
         if (!fromApp) throw error;
         const file = fallbackFile(specifier, fileURLToPath(parent));
         if (!file) throw error;
-        // require() resolves paths, import resolves URLs.
-        result = nextResolve(new Set(context.conditions).has('require') ? file : pathToFileURL(file).href, context);
+        try {
+          // require() resolves paths, import resolves URLs.
+          result = nextResolve(forRequire(context.conditions) ? file : pathToFileURL(file).href, context);
+        } catch {
+          throw error;
+        }
       }
       if (fromApp && isAppTs(result.url)) ours.add(result.url);
       return result;
