@@ -11,7 +11,8 @@ export default defineConfig({
     // projects would merge a root-level one into theirs).
     projects: [
       { extends: true, test: { name: 'tidemark', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/pack/**'] } },
-      { extends: true, test: { name: 'pack', include: ['test/pack/**/*.test.ts'], globalSetup: ['test/pack/global-setup.ts'] } },
+      // One file at a time: each runs npm and tsc in child processes, and shares the machine's cores with them.
+      { extends: true, test: { name: 'pack', include: ['test/pack/**/*.test.ts'], globalSetup: ['test/pack/global-setup.ts'], fileParallelism: false } },
     ],
   },
 });

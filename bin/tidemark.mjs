@@ -6,7 +6,7 @@ import module from 'node:module';
 const [major, minor] = process.versions.node.split('.').map(Number);
 // Type stripping (loading the app's .ts config, entities and migrations) is on by default from 22.18.
 if (major < 22 || (major === 22 && minor < 18)) {
-  process.stderr.write(`tidemark: Node ${process.versions.node} is too old (tidemark needs >= 22.18); install a newer Node, or add it to the app with 'npm install --save-dev node@24' so npx and npm scripts run it\n`);
+  process.stderr.write(`tidemark: Node ${process.versions.node} is too old (tidemark needs >= 22.18); install a newer one (e.g. 'nvm install 24')\n`);
   process.exit(1);
 }
 module.enableCompileCache?.();

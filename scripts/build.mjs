@@ -31,10 +31,10 @@ await build({
   platform: 'node',
   target: 'node22',
   external: [
-    '@mikro-orm/*', 'reflect-metadata', 'better-sqlite3', 'pg', 'mysql2', 'mysql2/*',
+    '@mikro-orm/*', 'better-sqlite3', 'pg', 'mysql2', 'mysql2/*',
     'ts-morph', '@ts-morph/common', '@swc/core', 'esbuild',
   ],
-  // CommonJS code inside the bundle (reflect-metadata, pg helpers) still calls require().
+  // clipanion (CommonJS, bundled) still calls require() for Node's own tty and async_hooks.
   banner: { js: "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);" },
   // Maps stay beside the build for debugging here; the package ships without them.
   sourcemap: 'external',

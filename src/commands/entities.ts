@@ -1,5 +1,6 @@
 import { globSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EntityEntry, MetadataSettings, ResolvedConfig } from '../config.ts';
 import { EntityError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
@@ -104,7 +105,7 @@ export async function loadEntities(config: ResolvedConfig): Promise<LoadedEntiti
     entities.push(entity);
     const name = entityName(entity);
     const path = file ?? (typeof entity === 'function' ? ((entity as unknown as Record<symbol, unknown>)[PATH_SYMBOL] as string | undefined) : undefined);
-    if (name && path && !files.has(name)) files.set(name, show(path.startsWith('file:') ? new URL(path).pathname : path));
+    if (name && path && !files.has(name)) files.set(name, show(path.startsWith('file:') ? fileURLToPath(path) : path));
   };
   // An empty list from the app's MikroORM config is a setup tidemark cannot read (nothing to
   // discover), never "the app has no tables": that would generate a migration dropping them all.
