@@ -21,6 +21,7 @@ await build({
     index: 'src/index.ts',
     runtime: 'src/runtime/index.ts',
     'emit-process': 'codegen/emit-process.ts',
+    'mikro-orm-bundle': 'src/cli/mikro-orm-bundle.ts',
     emitter: 'codegen/emitter.ts',
   },
   outdir: out,
