@@ -5,10 +5,6 @@
  * point is plain data.
  */
 import type { EntityMetadata, EntityProperty, NamingStrategy } from '@mikro-orm/core';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { MetadataSettings } from '../config.ts';
 import type { DialectName } from '../dialect/dialect.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
 import { fitIdentifier } from '../schema/naming.ts';
@@ -16,9 +12,11 @@ import type { ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction,
 import { SNAPSHOT_FORMAT } from '../schema/types.ts';
 import type { RenameHints } from '../diff/diff.ts';
 import { renamedFromOf } from '../runtime/renamed-from.ts';
-import { resolveDriver } from '../migrate/database.ts';
 import { ConfigError } from '../errors.ts';
+import { firstLine } from '../history/history.ts';
 import { entityName, type LoadedEntities } from '../commands/entities.ts';
+import { driverDialect } from '../project/mikro-orm-config.ts';
+import { DRIVER_PACKAGES, driverMikroOrm, exportOf, importPackage, installCommand, resolveBeside, resolveFromApp } from '../project/packages.ts';
 
 /** An entity whose metadata cannot be turned into a table (or that MikroORM could not discover). */
 export class EntityMappingError extends Error {
@@ -266,57 +264,53 @@ function renameHints(metas: EntityMetadata[]): RenameHints {
   return hints;
 }
 
-/** Where `name` resolves for the app at `root`, falling back to tidemark's own resolution (a global install). */
-function resolveFromApp(name: string, root: string): string | undefined {
-  for (const from of [join(root, 'package.json'), import.meta.url]) {
-    try {
-      return createRequire(from).resolve(name);
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
 type MikroOrmClass = new (options: Record<string, unknown>) => {
   getMetadata(): { getAll(): Map<unknown, EntityMetadata> };
   config: { getNamingStrategy(): NamingStrategy };
 };
 
-const DRIVER_PACKAGES: Record<DialectName, string> = {
-  sqlite: '@mikro-orm/sqlite',
-  postgresql: '@mikro-orm/postgresql',
-  mysql: '@mikro-orm/mysql',
-  mariadb: '@mikro-orm/mariadb',
-};
+const READING = 'reading the entities';
+
+/** The MikroORM class of the core whose entry file is `core`. */
+async function coreMikroOrm(core: string | undefined, root: string): Promise<MikroOrmClass> {
+  const pkg = '@mikro-orm/core';
+  if (!core) throw new ConfigError(`${READING} needs ${pkg}: ${installCommand(pkg, root)}`);
+  return exportOf<MikroOrmClass>(await importPackage<Record<string, unknown>>(core, pkg), 'MikroORM', pkg);
+}
 
 /**
- * The MikroORM class whose platform reads the metadata: the app's configured driver if it has
- * one, else the driver of the URL's dialect, else SQLite's; each resolved from the app's root
- * so the app's one copy of MikroORM is used and an app without @mikro-orm/sqlite works.
+ * The MikroORM class whose platform reads the metadata, and its dialect, from the app's own
+ * packages (so an app without @mikro-orm/sqlite works). The driver class the app configured is
+ * handed to the core its driver package resolves, the copy that driver runs with; without one,
+ * the driver package of the URL's dialect (else SQLite's) gives its MikroORM, set up with that
+ * driver and its own core.
  */
 async function mikroOrmFor(input: LoadedEntities): Promise<{ MikroORM: MikroOrmClass; dialect: DialectName | undefined }> {
   const root = input.projectRoot;
-  if (typeof input.metadata.driver === 'function') {
-    const core = resolveFromApp('@mikro-orm/core', root);
-    if (!core) throw new ConfigError(`reading the entities needs @mikro-orm/core: npm install @mikro-orm/core`);
-    return { MikroORM: ((await import(pathToFileURL(core).href)) as { MikroORM: MikroOrmClass }).MikroORM, dialect: undefined };
+  const configured = driverDialect(input.metadata.driver);
+  if (configured === 'unsupported') {
+    // A driver tidemark knows no package of: the app's core is the best guess.
+    return { MikroORM: await coreMikroOrm(resolveFromApp('@mikro-orm/core', root), root), dialect: undefined };
+  }
+  if (configured) {
+    // The app's config loaded that driver already; it may come from another package of the dialect (@mikro-orm/libsql).
+    const driver = resolveFromApp(DRIVER_PACKAGES[configured], root);
+    const core = driver ? resolveBeside('@mikro-orm/core', driver) : resolveFromApp('@mikro-orm/core', root);
+    return { MikroORM: await coreMikroOrm(core, root), dialect: configured };
   }
   const dialect = input.dialect ?? 'sqlite';
-  const entry = resolveDriver(dialect, root, 'reading the entities');
-  return { MikroORM: ((await import(pathToFileURL(entry).href)) as { MikroORM: MikroOrmClass }).MikroORM, dialect };
+  return { MikroORM: await driverMikroOrm<MikroOrmClass>(dialect, root, READING), dialect };
 }
 
 async function metadataProviderFor(input: LoadedEntities): Promise<unknown> {
   if (input.metadata.metadataProvider) return input.metadata.metadataProvider;
   if (input.metadata.defaultProvider !== 'reflect') return undefined;
   // A tidemark config alone: types inferred from decorator metadata (`@Property() name!: string`).
-  const legacy = resolveFromApp('@mikro-orm/decorators/legacy', input.projectRoot);
+  const pkg = '@mikro-orm/decorators/legacy';
+  const legacy = resolveFromApp(pkg, input.projectRoot);
   if (!legacy) return undefined;
-  return ((await import(pathToFileURL(legacy).href)) as { ReflectMetadataProvider: unknown }).ReflectMetadataProvider;
+  return exportOf(await importPackage<Record<string, unknown>>(legacy, pkg), 'ReflectMetadataProvider', pkg);
 }
-
-const firstLineOf = (error: unknown) => String((error as Error)?.message ?? error).split('\n')[0]!.trim();
 
 /**
  * A discovery error as one line naming the entity (and its file) it is about: the one the
@@ -324,7 +318,7 @@ const firstLineOf = (error: unknown) => String((error as Error)?.message ?? erro
  * what it references), which is how a `TypeError` from an undefined import is pinned down.
  */
 function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: unknown) => void): EntityMappingError {
-  const message = firstLineOf(error);
+  const message = firstLine(error);
   const names = [...new Set([...input.files.keys(), ...input.entities.map(entityName).filter((n): n is string => !!n)])];
   // The entity the message is about: `Post.author`, `entity 'Post'`, or any entity named in it.
   const mentioned = (re: (n: string) => RegExp) => names.find((n) => re(n.replace(/[$]/g, '\\$')).test(message));
@@ -333,7 +327,7 @@ function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: u
     try {
       retry(entity);
     } catch (again) {
-      if (firstLineOf(again) === message) {
+      if (firstLine(again) === message) {
         subject = entityName(entity);
         break;
       }
@@ -346,17 +340,13 @@ function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: u
 
 /** A mapping error prefixed with the file of the entity it names; anything else thrown while mapping it, named after it. */
 function withFile(error: unknown, meta: EntityMetadata, files: Map<string, string>): EntityMappingError {
-  const mapped = error instanceof EntityMappingError ? error : new EntityMappingError(`${meta.className}: cannot be mapped to a table: ${firstLineOf(error)}`);
+  const mapped = error instanceof EntityMappingError ? error : new EntityMappingError(`${meta.className}: cannot be mapped to a table: ${firstLine(error)}`);
   const file = files.get(meta.className);
   return file ? new EntityMappingError(`${file}: ${mapped.message}`) : mapped;
 }
 
-const asLoaded = (input: LoadedEntities | Function[]): LoadedEntities =>
-  Array.isArray(input) ? { entities: input, files: new Map(), metadata: { defaultProvider: 'reflect' }, projectRoot: process.cwd() } : input;
-
 /** The app's entities → the schema they describe (and renames stated in code). Never opens a database. */
-export async function snapshotFromEntities(given: LoadedEntities | Function[]): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
-  const input = asLoaded(given);
+export async function snapshotFromEntities(input: LoadedEntities): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
   const { MikroORM, dialect } = await mikroOrmFor(input);
   const metadataProvider = await metadataProviderFor(input);
   const settings = input.metadata;
@@ -376,7 +366,7 @@ export async function snapshotFromEntities(given: LoadedEntities | Function[]): 
     ...settings.extra,
     entities: input.entities,
     entitiesTs: [],
-    dbName: dialect === 'sqlite' || (!dialect && /sqlite/i.test((settings.driver as Function | undefined)?.name ?? '')) ? ':memory:' : 'tidemark_metadata',
+    dbName: dialect === 'sqlite' ? ':memory:' : 'tidemark_metadata',
     discovery: { ...appDiscovery, warnWhenNoEntities: false, skipSyncDiscovery: false, onMetadata },
     metadataCache: { enabled: false },
     allowGlobalContext: true,

@@ -1,11 +1,10 @@
 import type { MikroORM } from '@mikro-orm/core';
 import type { Migrator } from './storage.ts';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { ConfigError, DatabaseError } from '../errors.ts';
+import { existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
+import { driverMikroOrm } from '../project/packages.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import type { DatabaseUrl } from '../url.ts';
 
@@ -17,90 +16,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
-const DRIVERS = {
-  sqlite: '@mikro-orm/sqlite',
-  postgresql: '@mikro-orm/postgresql',
-  mysql: '@mikro-orm/mysql',
-  mariadb: '@mikro-orm/mariadb',
-} as const;
-
-type DriverModule = { MikroORM: new (o: object) => MikroORM };
-
-/**
- * Where `name` resolves for the app in `baseDir`, or undefined. The app's own packages come
- * first: entities register into its MikroORM, and pnpm lets tidemark see only its own
- * dependencies. Tidemark's own resolution is the fallback only when the app does not install
- * tidemark (a global install, npx from elsewhere).
- */
-function resolveForApp(name: string, baseDir: string): string | undefined {
-  const app = createRequire(join(baseDir, 'package.json'));
-  try {
-    return app.resolve(name);
-  } catch {
-    try {
-      app.resolve('tidemark/package.json');
-      return undefined;
-    } catch {
-      try {
-        return createRequire(import.meta.url).resolve(name);
-      } catch {
-        return undefined;
-      }
-    }
-  }
-}
-
-/** `npm install @mikro-orm/<driver>@<the app's MikroORM version>`, the command that fixes a missing driver. */
-function installCommand(pkg: string, baseDir: string): string {
-  const core = resolveForApp('@mikro-orm/core/package.json', baseDir);
-  let version: string | undefined;
-  try {
-    if (core) version = (JSON.parse(readFileSync(core, 'utf8')) as { version?: string }).version;
-  } catch {
-    // no version then: npm picks one matching the peer range
-  }
-  return `npm install ${pkg}${version ? `@${version}` : ''}`;
-}
-
-/**
- * The entry file of the driver package for `dialect`, resolved for the app. `subject` is what
- * needs it, as printed (the URL without its password, or `--dialect x`).
- */
-export function resolveDriver(dialect: DatabaseUrl['dialect'], baseDir: string, subject: string): string {
-  const pkg = DRIVERS[dialect];
-  const entry = resolveForApp(pkg, baseDir);
-  if (!entry) throw new ConfigError(`${subject} needs the driver package ${pkg}: ${installCommand(pkg, baseDir)}`);
-  return entry;
-}
-
-/**
- * A require anchored at the package that depends on the dialect's client library (`pg`,
- * `mysql2`, `better-sqlite3`), so the client is the one the driver uses, in any layout.
- */
-export function clientRequire(dialect: DatabaseUrl['dialect'], baseDir: string, subject: string): NodeJS.Require {
-  const entry = resolveDriver(dialect, baseDir, subject);
-  // @mikro-orm/mariadb builds on @mikro-orm/mysql, which holds mysql2.
-  return createRequire(dialect === 'mariadb' ? createRequire(entry).resolve(DRIVERS.mysql) : entry);
-}
-
-/** Imports a module by the file `resolve` found (CommonJS modules come back as `default`). */
-export async function importResolved<T>(file: string): Promise<T> {
-  return (await import(pathToFileURL(file).href)) as T;
-}
-
-async function importDriver(dialect: DatabaseUrl['dialect'], baseDir: string, subject: string): Promise<DriverModule> {
-  const entry = resolveDriver(dialect, baseDir, subject);
-  try {
-    return await importResolved<DriverModule>(entry);
-  } catch (error) {
-    throw new DatabaseError(`the ${dialect} driver (${DRIVERS[dialect]}) cannot be loaded: ${firstLine(error)}`);
-  }
-}
+type MikroOrmClass = new (o: object) => MikroORM;
 
 /** MikroORM's platform for a dialect, for writing SQL without a connection (`--sql`). */
-export async function offlinePlatform(dialect: DatabaseUrl['dialect'], baseDir = process.cwd(), subject = `--dialect ${dialect}`) {
-  const driver = await importDriver(dialect, baseDir, subject);
-  const orm = new driver.MikroORM({
+export async function offlinePlatform(dialect: DatabaseUrl['dialect'], baseDir: string, subject = `--dialect ${dialect}`) {
+  const DriverMikroOrm = await driverMikroOrm<MikroOrmClass>(dialect, baseDir, subject);
+  const orm = new DriverMikroOrm({
     dbName: dialect === 'sqlite' ? ':memory:' : 'offline',
     entities: [],
     discovery: { warnWhenNoEntities: false },
@@ -114,7 +35,7 @@ export async function offlinePlatform(dialect: DatabaseUrl['dialect'], baseDir =
  * (in history order) instead of letting it glob and sort files by name. No entities are
  * discovered and no schema snapshot is written: `migrate` only runs migrations.
  */
-export async function openDatabase(url: DatabaseUrl, tableName: string, migrations: MigrationClass[], baseDir = process.cwd()): Promise<Database> {
+export async function openDatabase(url: DatabaseUrl, tableName: string, migrations: MigrationClass[], baseDir: string): Promise<Database> {
   if (url.dialect === 'sqlite' && url.file !== ':memory:') {
     const dir = dirname(url.file!);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -124,7 +45,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
       throw new DatabaseError(`cannot open SQLite database ${url.display}: it is a directory`);
     }
   }
-  const driverModule = await importDriver(url.dialect, baseDir, url.display);
+  const DriverMikroOrm = await driverMikroOrm<MikroOrmClass>(url.dialect, baseDir, url.display);
   const { Migrator } = await import('./storage.ts');
   const connection =
     url.dialect === 'sqlite'
@@ -142,7 +63,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
           },
         }
       : {};
-  const orm = new driverModule.MikroORM({
+  const orm = new DriverMikroOrm({
     ...connection,
     ...searchPath,
     entities: [],

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { TidemarkError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
 import type { DatabaseUrl } from '../url.ts';
-import { clientRequire, importResolved } from './database.ts';
+import { importClient } from '../project/packages.ts';
 
 /** Another run holds the migration lock and did not let go within `--lock-timeout`. */
 export class LockTimeoutError extends TidemarkError {
@@ -24,8 +24,8 @@ export interface LockOptions {
   table: string;
   /** Called once when the lock is busy, with who holds it (as far as the database can tell). */
   onWait?: (holder: string) => void;
-  /** The app's root: the database client is the one its MikroORM driver uses. Default: the working directory. */
-  baseDir?: string;
+  /** The app's root: the database client is the one its MikroORM driver uses. */
+  baseDir: string;
 }
 
 const POLL_MS = 100;
@@ -52,7 +52,7 @@ export async function acquireLock(url: DatabaseUrl, options: LockOptions): Promi
 }
 
 /** Who holds the lock now, or undefined when nobody does (for `status`). */
-export async function lockHolder(url: DatabaseUrl, table: string, baseDir?: string): Promise<string | undefined> {
+export async function lockHolder(url: DatabaseUrl, table: string, baseDir: string): Promise<string | undefined> {
   // Asking must not create the lock file.
   if (url.dialect === 'sqlite' && (url.file === ':memory:' || !existsSync(`${url.file}.tidemark-lock`))) return undefined;
   try {
@@ -65,12 +65,6 @@ export async function lockHolder(url: DatabaseUrl, table: string, baseDir?: stri
   }
 }
 
-/** The client library of the app's MikroORM driver for `url` (CommonJS: its exports are `default`). */
-async function importClient<T>(url: DatabaseUrl, options: LockOptions, name: string): Promise<T> {
-  const file = clientRequire(url.dialect, options.baseDir ?? process.cwd(), url.display).resolve(name);
-  return importResolved<T>(file);
-}
-
 function timedOut(url: DatabaseUrl, holder: string, options: LockOptions): LockTimeoutError {
   return new LockTimeoutError(
     `could not take the migration lock on ${url.display} within ${options.timeoutMs / 1000} s: it is held by ${holder}; wait for that run to finish, or raise --lock-timeout`,
@@ -79,7 +73,7 @@ function timedOut(url: DatabaseUrl, holder: string, options: LockOptions): LockT
 
 async function sqliteLock(url: DatabaseUrl, options: LockOptions): Promise<RunLock> {
   if (url.file === ':memory:') return { release: async () => {} };
-  const { default: Database } = await importClient<{ default: typeof import('better-sqlite3') }>(url, options, 'better-sqlite3');
+  const { default: Database } = await importClient<{ default: typeof import('better-sqlite3') }>(url.dialect, 'better-sqlite3', options.baseDir, url.display);
   const file = `${url.file}.tidemark-lock`;
   const db = new Database(file, { timeout: POLL_MS });
   const deadline = Date.now() + options.timeoutMs;
@@ -153,7 +147,7 @@ async function poll(url: DatabaseUrl, options: LockOptions, session: { tryOnce()
 }
 
 async function postgresLock(url: DatabaseUrl, options: LockOptions): Promise<RunLock> {
-  const { default: pg } = await importClient<{ default: typeof import('pg') }>(url, options, 'pg');
+  const { default: pg } = await importClient<{ default: typeof import('pg') }>(url.dialect, 'pg', options.baseDir, url.display);
   const client = new pg.Client({
     host: url.host,
     port: url.port,
@@ -190,7 +184,7 @@ async function postgresHolder(client: import('pg').Client, key: string): Promise
 }
 
 async function mysqlLock(url: DatabaseUrl, options: LockOptions): Promise<RunLock> {
-  const mysql = (await importClient<{ default: typeof import('mysql2/promise') }>(url, options, 'mysql2/promise')).default;
+  const mysql = (await importClient<{ default: typeof import('mysql2/promise') }>(url.dialect, 'mysql2/promise', options.baseDir, url.display)).default;
   const conn = await mysql.createConnection({ host: url.host, port: url.port, user: url.user, password: url.password, database: url.database });
   const raw = `tidemark:${url.database}:${options.table}`;
   // Lock names are limited to 64 characters.

@@ -20,6 +20,17 @@ function tidemarkRoot(): string {
   }
 }
 
+// The file of a stack frame, in every form V8 prints one: `at f (/app/x.ts:3:9)`, `at /app/x.ts:3:9`,
+// `at async file:///app/x.ts:3:9`, and on Windows `C:\app\x.ts:3:9`, `\\server\share\x.ts:3:9`,
+// `file:///C:/app/x.ts:3:9`.
+const FRAME = /^\s*at (?:async )?(?:.*\()?(file:\/\/[^\s)]+?|\/[^():]+?|[A-Za-z]:[\\/][^():]+?|\\\\[^():]+?):\d+(?::\d+)?\)?$/gm;
+
+/** The path of a frame's file; a URL with a drive letter or a host is a Windows one wherever tidemark runs. */
+function framePath(file: string): string {
+  if (!file.startsWith('file:')) return file;
+  return fileURLToPath(file, { windows: /^file:\/\/(?:\/[A-Za-z]:|[^/])/i.test(file) });
+}
+
 /**
  * The app's own file an error was thrown from (`src/entities/Post.ts`), read from its stack:
  * the first frame outside node_modules, Node's internals and tidemark. Undefined when the stack
@@ -27,14 +38,14 @@ function tidemarkRoot(): string {
  */
 export function culprit(error: unknown, except?: string): string | undefined {
   const stack = typeof (error as Error)?.stack === 'string' ? (error as Error).stack! : '';
-  for (const m of stack.matchAll(/^\s*at (?:.*\()?(file:\/\/[^\s)]+?|\/[^\s():]+?):\d+(?::\d+)?\)?$/gm)) {
-    let file = m[1]!;
+  for (const m of stack.matchAll(FRAME)) {
+    let file: string;
     try {
-      if (file.startsWith('file:')) file = fileURLToPath(file);
+      file = framePath(m[1]!);
     } catch {
       continue;
     }
-    if (file.includes(`${sep}node_modules${sep}`) || file.startsWith(tidemarkRoot())) continue;
+    if (/[\\/]node_modules[\\/]/.test(file) || file.startsWith(tidemarkRoot())) continue;
     if (except && file === except) return undefined;
     return relative(process.cwd(), file) || file;
   }

@@ -36,7 +36,7 @@ for (const target of targets) {
       const db = await trialDatabase(target, p);
       cleanups.push(db.drop);
       const sql = async (text: string) => {
-        const d = await openDatabase(parseDatabaseUrl(db.url, p.dir, 'test'), 'tidemark_migrations', []);
+        const d = await openDatabase(parseDatabaseUrl(db.url, p.dir, 'test'), 'tidemark_migrations', [], process.cwd());
         try {
           return await d.execute(text);
         } finally {

@@ -61,7 +61,7 @@ for (const target of targets) {
       p.write(`migrations/${FIRST}.ts`, migration(FIRST, [], users));
       p.write(`migrations/${SECOND}.ts`, migration(SECOND, [FIRST], failing));
       const live = async () => {
-        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', []);
+        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', [], process.cwd());
         try {
           const tables = (await introspect(db.execute, target.name, [])).tables.map((t) => t.name);
           const rows = tables.includes('tidemark_migrations')
@@ -96,7 +96,7 @@ for (const target of targets) {
         expect(again.stderr).toContain(`migration ${SECOND} failed after 2 of 4 statements`);
         expect(again.stderr).toContain(`tidemark migrate resolve ${SECOND} --applied`);
         // A person repairs the schema and the file, then says so.
-        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', []);
+        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', [], process.cwd());
         await db.execute('drop table alpha');
         await db.execute('drop table beta');
         await db.close();

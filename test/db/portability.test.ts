@@ -66,7 +66,7 @@ for (const target of targets) {
 
     async function live(p: TestProject) {
       const u = parseDatabaseUrl(dbUrl(p), p.dir, 'test');
-      const db = await openDatabase(u, 'tidemark_migrations', []);
+      const db = await openDatabase(u, 'tidemark_migrations', [], process.cwd());
       try {
         return await introspect(db.execute, target.name, ['tidemark_migrations']);
       } finally {
@@ -91,7 +91,7 @@ for (const target of targets) {
         projects.push(p);
         const inSchema = `${url}?schema=app_schema`;
         p.ok(['migrate', 'up', '--url', inSchema]);
-        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', []);
+        const db = await openDatabase(parseDatabaseUrl(url, p.dir, 'test'), 'tidemark_migrations', [], process.cwd());
         try {
           const where = await db.execute(`select table_schema as s, table_name as t from information_schema.tables where table_schema in ('public', 'app_schema') order by 1, 2`);
           // (Earlier tests in this database leave public.tidemark_migrations; no user table may be there.)

@@ -100,7 +100,7 @@ export function start(p: TestProject, args: string[], env: NodeJS.ProcessEnv = {
 
 /** Version rows and the t<i> tables that exist, read directly from the database. */
 export async function observe(url: string, target: DialectName, dir: string): Promise<{ rows: { name: string; status: string }[]; tables: string[] }> {
-  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', []);
+  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', [], process.cwd());
   try {
     const list =
       target === 'sqlite'
@@ -118,7 +118,7 @@ export async function observe(url: string, target: DialectName, dir: string): Pr
 }
 
 export async function dropTable(url: string, dir: string, table: string): Promise<void> {
-  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', []);
+  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', [], process.cwd());
   try {
     await db.execute(`drop table if exists ${table}`);
   } finally {

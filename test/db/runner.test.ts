@@ -108,7 +108,7 @@ for (const target of targets) {
       writeChain(p, target, 2);
       const db = await trialDatabase(target, p);
       cleanups.push(db.drop);
-      const lock = await acquireLock(parseDatabaseUrl(db.url, p.dir, 'test'), { timeoutMs: 1000, table: 'tidemark_migrations' });
+      const lock = await acquireLock(parseDatabaseUrl(db.url, p.dir, 'test'), { timeoutMs: 1000, table: 'tidemark_migrations', baseDir: process.cwd() });
       try {
         const r = await start(p, ['migrate', 'up', '--url', db.url, '--lock-timeout', '1']).done;
         expect(r.code).toBe(75);

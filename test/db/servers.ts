@@ -15,7 +15,7 @@ export const SERVERS = {
 export type ServerKind = keyof typeof SERVERS;
 
 async function admin(kind: ServerKind): Promise<Database> {
-  return openDatabase(parseDatabaseUrl(SERVERS[kind], process.cwd(), 'test'), 'tidemark_migrations', []);
+  return openDatabase(parseDatabaseUrl(SERVERS[kind], process.cwd(), 'test'), 'tidemark_migrations', [], process.cwd());
 }
 
 /** Why a server cannot be used, or undefined when it can. Fails instead when CI requires the servers. */

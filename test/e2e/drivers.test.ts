@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,8 +19,12 @@ afterAll(async () => {
 function project(omit: string[], config?: string): TestProject {
   const p = new TestProject(config, omit);
   projects.push(p);
+  // migrate refuses a missing migrations folder; an empty one is an empty history.
+  mkdirSync(join(p.dir, 'migrations'));
   return p;
 }
+
+const NOTE = `import { defineEntity, p } from '@mikro-orm/core';\n\nexport const Note = defineEntity({ name: 'Note', properties: { id: p.integer().primary() } });\n`;
 
 /** A file of `pkg` as installed in the repository. */
 const real = (pkg: string, file = 'index.js') => join(ROOT, 'node_modules', pkg, file);
@@ -75,13 +79,39 @@ describe('driver packages come from the app', () => {
     expect(r.stdout + r.stderr).not.toContain('hunter22');
   });
 
-  it("the app's copy of the driver wins over tidemark's own", () => {
+  it.each([
+    ['pnpm-lock.yaml', 'pnpm add'],
+    ['yarn.lock', 'yarn add'],
+    ['package-lock.json', 'npm install'],
+  ])("the app's lock file %s picks the install command (%s)", (lock, command) => {
+    const p = project(['@mikro-orm/postgresql']);
+    p.write(lock, '');
+    const r = p.run(['migrate', 'up', '--sql', '--dialect', 'postgresql']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`tidemark: --dialect postgresql needs the driver package @mikro-orm/postgresql: ${command} @mikro-orm/postgresql@${CORE_VERSION}\n`);
+  });
+
+  it("in a workspace, the lock file at the workspace's root picks the install command", () => {
+    const p = project(['@mikro-orm/postgresql'], '');
+    p.write('pnpm-lock.yaml', '');
+    p.write('packages/api/package.json', '{ "type": "module" }\n');
+    p.write('packages/api/tidemark.config.ts', `export default { entities: ['./entities/*.ts'], url: 'sqlite:./app.db' };\n`);
+    const r = p.run(['migrate', 'up', '--sql', '--dialect', 'postgresql', '--config', 'packages/api/tidemark.config.ts']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`tidemark: --dialect postgresql needs the driver package @mikro-orm/postgresql: pnpm add @mikro-orm/postgresql@${CORE_VERSION}\n`);
+  });
+
+  it("the app's copy of the driver wins over tidemark's own, for migrating and for reading the entities", () => {
     const p = project(['@mikro-orm/sqlite']);
     p.write('node_modules/@mikro-orm/sqlite/package.json', JSON.stringify({ name: '@mikro-orm/sqlite', version: CORE_VERSION, type: 'module', exports: { '.': './index.js' } }));
     p.write('node_modules/@mikro-orm/sqlite/index.js', `throw new Error('the app copy of @mikro-orm/sqlite was loaded');\n`);
-    const r = p.run(['migrate', 'up']);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe('tidemark: the sqlite driver (@mikro-orm/sqlite) cannot be loaded: the app copy of @mikro-orm/sqlite was loaded\n');
+    p.write('entities/Note.ts', NOTE);
+    for (const args of [['migrate', 'up'], ['gen-migration', '-m', 'x']]) {
+      const r = p.run(args);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toBe('tidemark: the sqlite driver (@mikro-orm/sqlite) cannot be loaded: the app copy of @mikro-orm/sqlite was loaded\n');
+    }
+    expect(p.migrations()).toEqual([]);
   });
 
   it('tidemark installed outside the app (no tidemark in its node_modules) falls back to its own drivers', () => {
@@ -89,6 +119,49 @@ describe('driver packages come from the app', () => {
     const r = p.run(['migrate', 'up', '--sql', '--dialect', 'postgresql']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('create table if not exists "tidemark_migrations"');
+  });
+});
+
+describe("MikroORM's packages for reading the entities", () => {
+  it('a broken @mikro-orm/decorators where tidemark looks for it: exit 1, one line naming the package', () => {
+    const p = project(['@mikro-orm/decorators']);
+    p.write('node_modules/@mikro-orm/decorators/package.json', JSON.stringify({ name: '@mikro-orm/decorators', version: CORE_VERSION, type: 'module', main: 'index.js', exports: { '.': './index.js', './legacy': './index.js' } }));
+    p.write('node_modules/@mikro-orm/decorators/index.js', `throw new Error('this copy of the decorators is broken');\n`);
+    // The entities get a working copy of their own (a workspace package with its own dependencies).
+    mkdirSync(join(p.dir, 'entities/node_modules'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules/@mikro-orm'), join(p.dir, 'entities/node_modules/@mikro-orm'));
+    p.write('entities/User.ts', `import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';\n\n@Entity()\nexport class User {\n  @PrimaryKey()\n  id!: number;\n\n  @Property()\n  name!: string;\n}\n`);
+    const r = p.run(['gen-migration', '-m', 'x']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toBe('tidemark: @mikro-orm/decorators/legacy cannot be loaded: this copy of the decorators is broken\n');
+    expect(p.migrations()).toEqual([]);
+  });
+
+  it("the app's configured driver reads the entities with the @mikro-orm/core beside that driver (pnpm layout)", () => {
+    const p = project(['@mikro-orm/sqlite'], '');
+    esmForwarder(p, 'node_modules/@mikro-orm/sqlite', '@mikro-orm/sqlite');
+    const at = 'node_modules/@mikro-orm/sqlite/node_modules/@mikro-orm/core';
+    p.write(`${at}/package.json`, JSON.stringify({ name: '@mikro-orm/core', version: CORE_VERSION, type: 'module', exports: { '.': './index.js', './package.json': './package.json' } }));
+    p.write(`${at}/index.js`, `import { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('./loaded', import.meta.url), '');\nexport * from ${JSON.stringify(pathToFileURL(real('@mikro-orm/core')).href)};\n`);
+    p.write('src/mikro-orm.config.ts', `import { defineConfig } from '@mikro-orm/sqlite';\n\nexport default defineConfig({ entities: ['./src/entities/*.ts'], dbName: 'app.db' });\n`);
+    p.write('src/entities/Note.ts', NOTE);
+    p.ok(['gen-migration', '-m', 'init']);
+    expect(p.migrations()).toHaveLength(1);
+    expect(existsSync(join(p.dir, at, 'loaded'))).toBe(true);
+  });
+
+  it('a driver whose own @mikro-orm/core is broken: exit 1, one line naming the package', () => {
+    const p = project(['@mikro-orm/sqlite'], '');
+    esmForwarder(p, 'node_modules/@mikro-orm/sqlite', '@mikro-orm/sqlite');
+    const at = 'node_modules/@mikro-orm/sqlite/node_modules/@mikro-orm/core';
+    p.write(`${at}/package.json`, JSON.stringify({ name: '@mikro-orm/core', version: '6.0.0', type: 'module', exports: { '.': './index.js' } }));
+    p.write(`${at}/index.js`, `export const Configuration = class {};\n`);
+    p.write('src/mikro-orm.config.ts', `import { defineConfig } from '@mikro-orm/sqlite';\n\nexport default defineConfig({ entities: ['./src/entities/*.ts'], dbName: 'app.db' });\n`);
+    p.write('src/entities/Note.ts', NOTE);
+    const r = p.run(['gen-migration', '-m', 'init']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toBe('tidemark: @mikro-orm/core has no export MikroORM: tidemark needs MikroORM 7\n');
+    expect(p.migrations()).toEqual([]);
   });
 });
 
