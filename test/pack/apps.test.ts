@@ -87,6 +87,16 @@ describe.concurrent.each(CASES)('$label', ({ version, kind }: { version: string;
       expect(await ok(['migrate', 'up'])).toContain(`Applied 1 migration`);
     }, LONG);
 
+    it("the CLI runs on a bundle of the app's own MikroORM version, cached beside it", async () => {
+      const r = await app.tidemark(['migrate', 'status'], { TIDEMARK_TIMING: '1' });
+      expect(r.code, describeRun('status', r)).toBe(0);
+      const said = /MikroORM (\S+): bundle (cached|built) in [\d.]+ ms \((.+)\)/.exec(r.stderr);
+      expect(said, r.stderr).not.toBeNull();
+      expect(said![1]).toBe(version);
+      expect(said![2]).toBe('cached'); // built by the first command of the seed story
+      expect(said![3].startsWith(app.dir)).toBe(true);
+    }, LONG);
+
     it("the database has the tables and columns the app's naming gives", () => {
       expect(app.exists('app.sqlite3'), 'the database is where the MikroORM config puts it').toBe(true);
       const db = new Database(app.path('app.sqlite3'), { readonly: true });
