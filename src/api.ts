@@ -2,7 +2,7 @@
  * What a program can do with tidemark, the same as the CLI: each call resolves the config
  * (file, inline object, `url`, `DATABASE_URL`) and loads the heavy parts only when called.
  */
-import { resolveConfig, type ConfigInput } from './config.ts';
+import { requireMigrationsDir, resolveConfig, type ConfigInput } from './config.ts';
 import type { SchemaSnapshot } from './schema/types.ts';
 import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 import type { DownOptions, MigrateResult, MigrationStatus, SessionOptions, UpOptions } from './migrate/run.ts';
@@ -16,11 +16,13 @@ export async function generateMigration(options: ConfigInput & GenerateOptions):
 
 export async function migrateUp(options: ConfigInput & UpOptions = {}): Promise<MigrateResult> {
   const config = await resolveConfig(options);
+  requireMigrationsDir(config);
   return (await import('./migrate/run.ts')).migrateUp(config, options);
 }
 
 export async function migrateDown(options: ConfigInput & DownOptions = {}): Promise<MigrateResult> {
   const config = await resolveConfig(options);
+  requireMigrationsDir(config);
   return (await import('./migrate/run.ts')).migrateDown(config, options);
 }
 
@@ -38,6 +40,7 @@ export async function resolveMigration(options: ConfigInput & SessionOptions & {
 
 export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus> {
   const config = await resolveConfig(options);
+  requireMigrationsDir(config);
   return (await import('./migrate/run.ts')).migrationStatus(config);
 }
 

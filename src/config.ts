@@ -86,6 +86,8 @@ export interface ResolvedConfig {
   projectRoot: string;
   metadata: MetadataSettings;
   migrationsDir: string;
+  /** Where `migrationsDir` came from, for messages: `'migrations' in tidemark.config.ts`, `migrations.pathTs in MikroORM config …`, `the default ./migrations`. */
+  migrationsSource: string;
   snapshotFile: string;
   tableName: string;
   /** Undefined when no URL is configured anywhere; commands that need one say so. */
@@ -179,7 +181,14 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     entitiesSource = `MikroORM config ${show(app!.file)}`;
   }
 
-  const migrationsDir = config.migrations !== undefined ? absolute(baseDir, config.migrations) : (app && appMigrationsDir(app)) ?? resolve(baseDir, './migrations');
+  const fromApp = config.migrations === undefined && app ? appMigrationsDir(app) : undefined;
+  const migrationsDir = config.migrations !== undefined ? absolute(baseDir, config.migrations) : (fromApp?.dir ?? resolve(baseDir, './migrations'));
+  const migrationsSource =
+    config.migrations !== undefined
+      ? `'migrations' in ${where}`
+      : fromApp
+        ? `${fromApp.option} in MikroORM config ${show(app!.file)}${fromApp.missingPath ? `; its migrations.path ${show(fromApp.missingPath)} is missing too` : ''}`
+        : 'the default ./migrations';
 
   let url: DatabaseUrl | undefined;
   if (input.url) url = parseDatabaseUrl(input.url, cwd, '--url');
@@ -201,6 +210,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     projectRoot,
     metadata: app ? metadataFromApp(app) : { defaultProvider: 'reflect' },
     migrationsDir,
+    migrationsSource,
     snapshotFile: join(migrationsDir, SNAPSHOT_FILE),
     tableName: config.tableName ?? 'tidemark_migrations',
     url,
@@ -222,6 +232,22 @@ function metadataFromApp(app: AppOrmConfig): MetadataSettings {
     schema: typeof o.schema === 'string' ? o.schema : undefined,
     extra,
   };
+}
+
+/**
+ * Refuses to run on a migrations folder that is not there: an empty history would read as
+ * "up to date", hiding a wrong path or a folder left out of a deploy.
+ */
+export function requireMigrationsDir(config: ResolvedConfig): void {
+  let isDir: boolean;
+  try {
+    isDir = statSync(config.migrationsDir).isDirectory();
+  } catch {
+    throw new ConfigError(
+      `migrations folder ${show(config.migrationsDir)} not found (from ${config.migrationsSource}): fix the path, deploy the folder with the app, or create the first migration with \`tidemark gen-migration\``,
+    );
+  }
+  if (!isDir) throw new ConfigError(`migrations folder ${show(config.migrationsDir)} is not a folder (from ${config.migrationsSource})`);
 }
 
 function fileExists(file: string): boolean {

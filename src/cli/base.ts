@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import type { ConfigInput } from '../config.ts';
 import { TidemarkError } from '../errors.ts';
+import { MIKRO_ORM_CONFIG_SEARCH } from '../project/find.ts';
 import { redact } from '../url.ts';
 
 /**
@@ -8,7 +9,9 @@ import { redact } from '../url.ts';
  * a `TidemarkError` prints its one-line message; anything else is a bug and says so.
  */
 export abstract class TidemarkCommand extends Command {
-  config = Option.String('--config', { description: 'Path to the config file (default: TIDEMARK_CONFIG, else the nearest tidemark.config.ts upward, else the app\'s MikroORM config)' });
+  config = Option.String('--config', {
+    description: `Path to the config file (default: TIDEMARK_CONFIG, else the nearest tidemark.config.ts upward, else the app's MikroORM config: ${MIKRO_ORM_CONFIG_SEARCH})`,
+  });
   url = Option.String('--url', { description: 'Database URL (overrides DATABASE_URL and the config)' });
 
   configInput(): ConfigInput {

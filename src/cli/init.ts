@@ -1,12 +1,13 @@
 import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
+import { MIKRO_ORM_CONFIG_SEARCH } from '../project/find.ts';
 import { TidemarkCommand } from './base.ts';
 
 export class InitCommand extends TidemarkCommand {
   static override paths = [['init']];
   static override usage = Command.Usage({
-    description: "Write tidemark.config.ts for this app (pointing at its MikroORM config when it has one) and create the migrations folder.",
-    details: 'Looks for the MikroORM config where MikroORM\'s CLI does: MIKRO_ORM_CLI_CONFIG, package.json "mikro-orm.configPaths", src/mikro-orm.config.ts, mikro-orm.config.ts, the compiled mikro-orm.config.js. Never replaces an existing tidemark.config.ts without --force.',
+    description: "Write tidemark.config.ts at this app's package root (pointing at its MikroORM config when it has one) and create the migrations folder.",
+    details: `Looks for the MikroORM config where MikroORM's CLI does: ${MIKRO_ORM_CONFIG_SEARCH}. With one, the migrations folder is the MikroORM config's (migrations.pathTs, else path, else ./migrations). Never replaces an existing tidemark.config.ts without --force.`,
     examples: [
       ['Set up tidemark in an app', '$0 init'],
       ['Name the MikroORM config', '$0 init --mikro-orm ./src/orm/config.ts'],
@@ -23,7 +24,7 @@ export class InitCommand extends TidemarkCommand {
     const { initProject } = await import('../api.ts');
     const result = await initProject({ cwd: process.cwd(), mikroOrm: this.mikroOrm, force: this.force });
     const shown = (p: string) => relative(process.cwd(), p) || '.';
-    const source = result.mikroOrm ? `entities from ${result.mikroOrm}` : 'placeholder entities and url: edit them';
+    const source = result.mikroOrm ? `mikroOrm: ${result.mikroOrm}` : 'placeholder entities and url: edit them';
     this.out(`${result.overwritten ? 'Replaced' : 'Wrote'} ${shown(result.configFile)} (${source})`);
     if (result.createdMigrationsDir) this.out(`Created ${shown(result.migrationsDir)}/`);
     for (const w of result.warnings) this.context.stderr.write(`warning: ${w}\n`);

@@ -75,13 +75,54 @@ export function mikroOrmConfigCandidates(dir: string): string[] {
   return [...new Set(paths.map((p) => resolve(dir, p)))];
 }
 
-const LOOKED_FOR = 'src/mikro-orm.config.ts, mikro-orm.config.ts, dist/mikro-orm.config.js, mikro-orm.config.js';
+/**
+ * Where MikroORM's CLI looks for its config, in its order (see mikroOrmConfigCandidates): the one
+ * description of the search, for messages and --help.
+ */
+export const MIKRO_ORM_CONFIG_SEARCH =
+  'MIKRO_ORM_CLI_CONFIG, package.json "mikro-orm.configPaths", src/mikro-orm.config.ts, mikro-orm.config.ts, dist/mikro-orm.config.js (build/ or src/ without dist/), mikro-orm.config.js';
+
+export interface MikroOrmSearch {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** A path the user named (`--mikro-orm`), relative to `cwd`; it must exist. Comes before `MIKRO_ORM_CLI_CONFIG`. */
+  given?: { path: string; from: string };
+}
+
+export interface MikroOrmConfigFound {
+  /** Absolute path of the MikroORM config. */
+  file: string;
+  /** The package root it belongs to: where the app's `mikro-orm` CLI runs from. */
+  baseDir: string;
+}
+
+/**
+ * The app's MikroORM config where MikroORM's CLI finds it: a named file or `MIKRO_ORM_CLI_CONFIG`
+ * (relative to `cwd`, as MikroORM takes it; it must exist), else the first candidate in the
+ * nearest package root from `cwd` upward. Undefined when there is none.
+ */
+export function findMikroOrmConfig(search: MikroOrmSearch): MikroOrmConfigFound | undefined {
+  const { cwd, env } = search;
+  const named = search.given ?? (env.MIKRO_ORM_CLI_CONFIG ? { path: env.MIKRO_ORM_CLI_CONFIG, from: 'MIKRO_ORM_CLI_CONFIG' } : undefined);
+  if (named) {
+    const file = resolve(cwd, named.path);
+    if (!isFile(file)) throw new ConfigError(`MikroORM config not found: ${named.path} (from ${named.from})`);
+    return { file, baseDir: packageRoot(dirname(file), cwd) };
+  }
+  // MikroORM's CLI runs from a package's root, so only those are searched (from src/, its own
+  // `./mikro-orm.config.ts` would be src/mikro-orm.config.ts seen from the wrong directory).
+  const roots = [...upward(cwd)].filter((dir) => isFile(join(dir, 'package.json')));
+  for (const dir of roots.length ? roots : [resolve(cwd)]) {
+    const file = mikroOrmConfigCandidates(dir).find(isFile);
+    if (file) return { file, baseDir: dir };
+  }
+  return undefined;
+}
 
 /**
  * Finds the project the way git finds a repository: from `cwd` upward to the filesystem root.
  * An explicit config (`--config` or `TIDEMARK_CONFIG`) must exist. Otherwise the nearest
- * tidemark config wins; without one anywhere above, the nearest package root where MikroORM's
- * CLI would find its config (`MIKRO_ORM_CLI_CONFIG` first, relative to `cwd` as MikroORM takes it).
+ * tidemark config wins; without one anywhere above, the app's MikroORM config (findMikroOrmConfig).
  */
 export function findProject(input: FindInput): ProjectLocation {
   const { cwd, env } = input;
@@ -100,20 +141,10 @@ export function findProject(input: FindInput): ProjectLocation {
       if (isFile(file)) return { tidemarkConfig: file, baseDir: dir };
     }
   }
-  if (env.MIKRO_ORM_CLI_CONFIG) {
-    const file = resolve(cwd, env.MIKRO_ORM_CLI_CONFIG);
-    if (!isFile(file)) throw new ConfigError(`MikroORM config not found: ${env.MIKRO_ORM_CLI_CONFIG} (from MIKRO_ORM_CLI_CONFIG)`);
-    return { mikroOrmConfig: file, baseDir: packageRoot(dirname(file), cwd) };
-  }
-  // MikroORM's CLI runs from a package's root, so only those are searched (from src/, its own
-  // `./mikro-orm.config.ts` would be src/mikro-orm.config.ts seen from the wrong directory).
-  const roots = [...upward(cwd)].filter((dir) => isFile(join(dir, 'package.json')));
-  for (const dir of roots.length ? roots : [resolve(cwd)]) {
-    const file = mikroOrmConfigCandidates(dir).find(isFile);
-    if (file) return { mikroOrmConfig: file, baseDir: dir };
-  }
+  const app = findMikroOrmConfig({ cwd, env });
+  if (app) return { mikroOrmConfig: app.file, baseDir: app.baseDir };
   const where = relative(process.cwd(), cwd) || '.';
   throw new ConfigError(
-    `config file not found: tidemark.config.ts, nor a MikroORM config (${LOOKED_FOR}, package.json "mikro-orm".configPaths, MIKRO_ORM_CLI_CONFIG), in ${where} or any parent directory; create one with \`tidemark init\`, or pass --config <path>`,
+    `config file not found: tidemark.config.ts, nor a MikroORM config (${MIKRO_ORM_CONFIG_SEARCH}), in ${where} or any parent directory; create one with \`tidemark init\`, or pass --config <path>`,
   );
 }

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
@@ -92,12 +93,31 @@ export function appEntities(app: AppOrmConfig): unknown[] | undefined {
   return Array.isArray(js) && js.length > 0 ? js : undefined;
 }
 
-/** `migrations.pathTs` (preferred, as with entitiesTs) or `migrations.path`, absolute. */
-export function appMigrationsDir(app: AppOrmConfig): string | undefined {
+/**
+ * The migrations folder the MikroORM config names, absolute, and which option named it
+ * (`missingPath`: the `path` named beside a missing `pathTs`, missing too). `migrations.pathTs` only when that folder exists, else `path`: an image built with tsc ships
+ * dist/migrations without src/, and tidemark loads compiled migrations as well as TypeScript
+ * ones. When neither folder exists, `pathTs ?? path`, so gen-migration creates the TypeScript one.
+ */
+export function appMigrationsDir(app: AppOrmConfig): { dir: string; option: 'migrations.pathTs' | 'migrations.path'; missingPath?: string } | undefined {
   const m = app.options.migrations;
   if (!isObject(m)) return undefined;
-  const p = typeof m.pathTs === 'string' && m.pathTs ? m.pathTs : typeof m.path === 'string' && m.path ? m.path : undefined;
-  return p === undefined ? undefined : isAbsolute(p) ? p : resolve(app.root, p);
+  const at = (p: unknown) => (typeof p === 'string' && p ? (isAbsolute(p) ? p : resolve(app.root, p)) : undefined);
+  const ts = at(m.pathTs);
+  const js = at(m.path);
+  if (ts && isDirectory(ts)) return { dir: ts, option: 'migrations.pathTs' };
+  if (js && isDirectory(js)) return { dir: js, option: 'migrations.path' };
+  // Neither is there (yet): the TypeScript one, for gen-migration to create.
+  if (ts) return { dir: ts, option: 'migrations.pathTs', missingPath: js };
+  return js ? { dir: js, option: 'migrations.path' } : undefined;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export type AppDialect = 'sqlite' | 'postgresql' | 'mysql' | 'mariadb';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, migrateDown, migrateUp, migrationStatus } from '../../src/index.ts';
 import { freshDatabase, unavailable } from '../db/servers.ts';
 import { columns, ROOT, tables, TestProject, type Run } from './project.ts';
 
@@ -171,7 +172,7 @@ describe('finding the config', () => {
     const r = p.run(['gen-migration', '-m', 'x']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(/^tidemark: config file not found: tidemark\.config\.ts, nor a MikroORM config \(src\/mikro-orm\.config\.ts, mikro-orm\.config\.ts/);
+    expect(r.stderr).toMatch(/^tidemark: config file not found: tidemark\.config\.ts, nor a MikroORM config \(MIKRO_ORM_CLI_CONFIG, package\.json "mikro-orm\.configPaths", src\/mikro-orm\.config\.ts, mikro-orm\.config\.ts, /);
     expect(r.stderr).toContain('`tidemark init`');
     expect(p.files()).toEqual(before);
   });
@@ -263,6 +264,61 @@ export default async (contextName: string) => {
     const db = p.db('default.db');
     expect(tables(db)).toContain('app_book');
     db.close();
+  });
+});
+
+describe('a migrations folder that is not there is an error, never "up to date"', () => {
+  const NOTE = 'fix the path, deploy the folder with the app, or create the first migration with `tidemark gen-migration`';
+  const refused = (p: TestProject, where: string) => {
+    const before = p.files();
+    for (const args of [['migrate', 'up'], ['migrate', 'down'], ['migrate', 'status']]) {
+      const r = p.run(args);
+      expect(r.code, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toBe(`tidemark: ${where}: ${NOTE}\n`);
+    }
+    expect(p.files()).toEqual(before);
+  };
+
+  it("a typo in tidemark.config.ts's migrations, and the default folder never created", () => {
+    const p = project();
+    p.write('entities/User.ts', `import { defineEntity, p } from '@mikro-orm/core';\n\nexport const User = defineEntity({ name: 'User', properties: { id: p.integer().primary() } });\n`);
+    p.ok(['gen-migration', '-m', 'users'], NOW);
+    p.ok(['migrate', 'up']);
+    p.write('tidemark.config.ts', p.read('tidemark.config.ts').replace(`migrations: './migrations'`, `migrations: './migratons'`));
+    refused(p, `migrations folder migratons not found (from 'migrations' in tidemark.config.ts)`);
+
+    const fresh = project();
+    fresh.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({ entities: ['./entities/*.ts'], url: 'sqlite:./app.db' });\n`);
+    refused(fresh, 'migrations folder migrations not found (from the default ./migrations)');
+  });
+
+  it('the library throws the same ConfigError from migrateUp, migrateDown and migrationStatus', async () => {
+    const p = project();
+    const options = { inline: { entities: [], migrations: './nowhere' }, cwd: p.dir, url: 'sqlite:./app.db', env: CLEAN_ENV };
+    for (const call of [() => migrateUp(options), () => migrateDown(options), () => migrationStatus(options)]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/^migrations folder \S*nowhere not found \(from 'migrations' in config\): fix the path/);
+    }
+    expect(existsSync(join(p.dir, 'app.db'))).toBe(false);
+  });
+
+  it("MikroORM's migrations.pathTs when it exists, else path (a compiled image); neither: named, with both", () => {
+    const p = app('naming');
+    p.ok(['gen-migration', '-m', 'init'], NOW);
+    p.ok(['migrate', 'up']);
+    // The image: tsc's output in dist/migrations, no src/migrations.
+    mkdirSync(join(p.dir, 'dist/migrations'), { recursive: true });
+    cpSync(join(p.dir, 'src/migrations/20260301000000_init.ts'), join(p.dir, 'dist/migrations/20260301000000_init.ts'));
+    p.remove('src/migrations');
+    expect(p.ok(['migrate', 'up'])).toContain('Already up to date: sqlite:./app.db is at 20260301000000_init (head)');
+    expect(p.ok(['migrate', 'status'])).toContain('20260301000000_init (head)');
+    // Left out of the image as well.
+    p.remove('dist/migrations');
+    refused(p, 'migrations folder src/migrations not found (from migrations.pathTs in MikroORM config src/mikro-orm.config.ts; its migrations.path dist/migrations is missing too)');
+    // gen-migration still creates the TypeScript one on first use.
+    expect(p.ok(['gen-migration', '-m', 'again'], NOW).trim()).toBe('src/migrations/20260301000000_again.ts');
   });
 });
 

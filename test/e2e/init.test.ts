@@ -28,6 +28,9 @@ export class User {
 }
 `;
 
+/** For calls in this process: the test runner's own module loading does not transpile decorators. */
+const PLAIN_ORM_CONFIG = `export default { dbName: 'app.db' };\n`;
+
 const NEXT = 'Next: npx tidemark gen-migration -m "init"';
 
 describe('tidemark init', () => {
@@ -38,6 +41,16 @@ describe('tidemark init', () => {
     const p = new TestProject('');
     projects.push(p);
     return p;
+  };
+  /** ORM_CONFIG at `path` with the entity it imports beside it: init loads the MikroORM config. */
+  const ormConfig = (p: TestProject, path: string, text = ORM_CONFIG) => {
+    p.write(path, text).write(join(path, '../user.entity.ts'), USER_ENTITY);
+    return p;
+  };
+  /** The CLI run from a subdirectory of the app. */
+  const runIn = (p: TestProject, sub: string, args: string[]) => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin/tidemark.mjs'), ...args], { cwd: join(p.dir, sub), encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', MIKRO_ORM_CLI_CONFIG: '', TIDEMARK_CONFIG: '' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
   /** `tsc --noEmit` over the written config, as an app's strict NodeNext build sees it (types from the installed package). */
@@ -93,14 +106,15 @@ describe('tidemark init', () => {
   });
 
   it('an app with src/mikro-orm.config.ts: the config points at it, type-checks and runs as written', () => {
-    const p = app();
-    p.write('src/mikro-orm.config.ts', ORM_CONFIG).write('src/user.entity.ts', USER_ENTITY);
+    const p = ormConfig(app(), 'src/mikro-orm.config.ts');
     const r = p.run(['init']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n')).toEqual(['Wrote tidemark.config.ts (entities from ./src/mikro-orm.config.ts)', 'Created migrations/', NEXT]);
+    // As README.md shows it.
+    expect(r.stdout.trim().split('\n')).toEqual(['Wrote tidemark.config.ts (mikroOrm: ./src/mikro-orm.config.ts)', 'Created migrations/', NEXT]);
     const text = p.read('tidemark.config.ts');
     expect(text).toContain(`mikroOrm: './src/mikro-orm.config.ts',`);
-    expect(text).toContain(`migrations: './migrations',`);
+    // The folder is the MikroORM config's (here its default): init pins none.
+    expect(text).not.toMatch(/^\s*migrations:/m);
     expect(text).not.toMatch(/^\s*entities:/m);
     expect(text).not.toMatch(/^\s*url:/m);
     expect(existsSync(join(p.dir, 'migrations'))).toBe(true);
@@ -121,35 +135,102 @@ describe('tidemark init', () => {
   });
 
   it('a MikroORM config in the root, and one that names its migrations folder', () => {
-    const root = app();
-    root.write('mikro-orm.config.ts', ORM_CONFIG);
+    const root = ormConfig(app(), 'mikro-orm.config.ts');
     root.ok(['init']);
     expect(root.read('tidemark.config.ts')).toContain(`mikroOrm: './mikro-orm.config.ts',`);
 
-    const named = app();
-    named.write('src/mikro-orm.config.ts', ORM_CONFIG.replace('  entities: [User],\n', `  entities: [User],\n  migrations: { path: 'dist/migrations', pathTs: 'src/migrations' },\n`));
+    const named = ormConfig(app(), 'src/mikro-orm.config.ts', ORM_CONFIG.replace('  entities: [User],\n', `  entities: [User],\n  migrations: { path: 'dist/migrations', pathTs: 'src/migrations' },\n`));
     const r = named.run(['init']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Created src/migrations/');
-    expect(named.read('tidemark.config.ts')).toContain(`migrations: './src/migrations',`);
+    expect(named.read('tidemark.config.ts')).not.toMatch(/^\s*migrations:/m);
     expect(existsSync(join(named.dir, 'src/migrations'))).toBe(true);
     expect(existsSync(join(named.dir, 'migrations'))).toBe(false);
+    expect(named.ok(['gen-migration', '-m', 'init']).trim()).toMatch(/^src\/migrations\/\d{14}_init\.ts$/);
+  });
+
+  it('run from src/: the config is written at the package root, pointing at ./src/mikro-orm.config.ts', async () => {
+    const p = ormConfig(app(), 'src/mikro-orm.config.ts');
+    const r = runIn(p, 'src', ['init']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['Wrote ../tidemark.config.ts (mikroOrm: ./src/mikro-orm.config.ts)', 'Created ../migrations/', NEXT]);
+    expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './src/mikro-orm.config.ts',`);
+    expect(existsSync(join(p.dir, 'src/tidemark.config.ts'))).toBe(false);
+    expect(existsSync(join(p.dir, 'src/src'))).toBe(false);
+    expect(existsSync(join(p.dir, 'src/migrations'))).toBe(false);
+    // What it wrote works from there.
+    expect(runIn(p, 'src', ['gen-migration', '-m', 'init']).stdout.trim()).toMatch(/^\.\.\/migrations\/\d{14}_init\.ts$/);
+    // From src/ again: the config at the root is the one that counts.
+    const again = runIn(p, 'src', ['init']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('tidemark: ../tidemark.config.ts already exists: edit it, or pass --force to replace it\n');
+    // The library, too.
+    p.write('src/mikro-orm.config.ts', PLAIN_ORM_CONFIG);
+    const result = await initProject({ cwd: join(p.dir, 'src'), force: true });
+    expect(result).toMatchObject({ configFile: join(p.dir, 'tidemark.config.ts'), mikroOrm: './src/mikro-orm.config.ts', migrationsDir: join(p.dir, 'migrations'), overwritten: true });
+  });
+
+  it("a CommonJS app whose MikroORM config computes its folder (join(__dirname, 'migrations')): that folder is tidemark's", () => {
+    const p = app();
+    p.write('package.json', '{ "name": "cjs-app", "private": true }\n');
+    p.write(
+      'src/mikro-orm.config.ts',
+      `import { defineConfig } from '@mikro-orm/sqlite';
+import { join } from 'path';
+import { User } from './user.entity';
+
+export default defineConfig({
+  dbName: 'app.db',
+  entities: [User],
+  migrations: { path: join(__dirname, 'migrations') },
+});
+`,
+    );
+    p.write('src/user.entity.ts', USER_ENTITY);
+    const r = p.run(['init']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toEqual(['Wrote tidemark.config.ts (mikroOrm: ./src/mikro-orm.config.ts)', 'Created src/migrations/', NEXT]);
+    expect(p.read('tidemark.config.ts')).not.toMatch(/^\s*migrations:/m);
+    expect(existsSync(join(p.dir, 'migrations'))).toBe(false);
+    expect(p.ok(['gen-migration', '-m', 'init']).trim()).toMatch(/^src\/migrations\/\d{14}_init\.ts$/);
+    expect(p.ok(['migrate', 'up'])).toContain('Applied 1 migration on sqlite:./app.db');
+    const db = p.db();
+    try {
+      expect(tables(db)).toEqual(['tidemark_migrations', 'user']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a MikroORM config that does not load: one line, exit 1, nothing written; init works once it loads', () => {
+    const p = app();
+    p.write('src/mikro-orm.config.ts', `if (!process.env.APP_DB) throw new Error('APP_DB is not set');\n\nexport default { dbName: process.env.APP_DB };\n`);
+    const before = p.files();
+    const r = p.run(['init']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^tidemark: cannot load MikroORM config src\/mikro-orm\.config\.ts: APP_DB is not set.*; tidemark\.config\.ts not written\n$/);
+    expect(p.files()).toEqual(before);
+    expect(existsSync(join(p.dir, 'migrations'))).toBe(false);
+    const ok = p.run(['init'], { APP_DB: 'app.db' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('Created migrations/');
   });
 
   it('package.json "mikro-orm.configPaths" comes first; paths that do not exist are skipped', () => {
     const p = app();
     p.write('package.json', JSON.stringify({ type: 'module', 'mikro-orm': { configPaths: ['./config/missing.ts', './config/orm.config.ts'] } }));
-    p.write('config/orm.config.ts', ORM_CONFIG.replace('./user.entity.ts', '../src/user.entity.ts')).write('src/mikro-orm.config.ts', ORM_CONFIG);
+    ormConfig(p, 'src/mikro-orm.config.ts').write('config/orm.config.ts', ORM_CONFIG.replace('./user.entity.ts', '../src/user.entity.ts'));
     const r = p.run(['init']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('(entities from ./config/orm.config.ts)');
+    expect(r.stdout).toContain('(mikroOrm: ./config/orm.config.ts)');
     expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './config/orm.config.ts',`);
   });
 
   it('refuses to replace an existing tidemark.config.ts: exit 1, one line, nothing touched; --force replaces it', () => {
     const p = new TestProject();
     projects.push(p);
-    p.write('src/mikro-orm.config.ts', ORM_CONFIG);
+    ormConfig(p, 'src/mikro-orm.config.ts');
     const before = p.files();
     const r = p.run(['init']);
     expect(r.code).toBe(1);
@@ -160,7 +241,7 @@ describe('tidemark init', () => {
 
     const forced = p.run(['init', '--force']);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stdout.split('\n')[0]).toBe('Replaced tidemark.config.ts (entities from ./src/mikro-orm.config.ts)');
+    expect(forced.stdout.split('\n')[0]).toBe('Replaced tidemark.config.ts (mikroOrm: ./src/mikro-orm.config.ts)');
     expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './src/mikro-orm.config.ts',`);
   });
 
@@ -180,23 +261,23 @@ describe('tidemark init', () => {
 
   it("MIKRO_ORM_CLI_CONFIG comes first, as in MikroORM's CLI", () => {
     const p = app();
-    p.write('src/mikro-orm.config.ts', ORM_CONFIG).write('orm/other.config.ts', ORM_CONFIG);
+    ormConfig(ormConfig(p, 'src/mikro-orm.config.ts'), 'orm/other.config.ts');
     const r = p.run(['init'], { MIKRO_ORM_CLI_CONFIG: './orm/other.config.ts' });
     expect(r.code, r.stderr).toBe(0);
     expect(p.read('tidemark.config.ts')).toContain(`mikroOrm: './orm/other.config.ts',`);
     const missing = app();
     const m = missing.run(['init'], { MIKRO_ORM_CLI_CONFIG: './nope.ts' });
     expect(m.code).toBe(1);
-    expect(m.stderr).toBe('tidemark: MIKRO_ORM_CLI_CONFIG ./nope.ts: file not found\n');
+    expect(m.stderr).toBe('tidemark: MikroORM config not found: ./nope.ts (from MIKRO_ORM_CLI_CONFIG)\n');
   });
 
   it('--mikro-orm names the file; one that does not exist is refused before anything is written', () => {
     const p = app();
-    p.write('orm/settings.ts', ORM_CONFIG);
+    ormConfig(p, 'orm/settings.ts');
     const before = p.files();
     const missing = p.run(['init', '--mikro-orm', 'orm/nope.ts']);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toBe('tidemark: --mikro-orm orm/nope.ts: file not found\n');
+    expect(missing.stderr).toBe('tidemark: MikroORM config not found: orm/nope.ts (from --mikro-orm)\n');
     expect(p.files()).toEqual(before);
     expect(existsSync(join(p.dir, 'migrations'))).toBe(false);
     p.ok(['init', '--mikro-orm', 'orm/settings.ts']);
@@ -205,12 +286,12 @@ describe('tidemark init', () => {
 
   it("warns when the migrations folder already holds files tidemark did not write (MikroORM's own migrations)", () => {
     const p = app();
-    p.write('mikro-orm.config.ts', ORM_CONFIG);
+    ormConfig(p, 'mikro-orm.config.ts');
     p.write('migrations/Migration20240101000000.ts', `import { Migration } from '@mikro-orm/migrations';\nexport class Migration20240101000000 extends Migration {\n  override async up(): Promise<void> {}\n}\n`);
     const r = p.run(['init']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe(
-      "warning: ./migrations already holds 1 file(s) tidemark did not write (MikroORM's own migrations?): tidemark loads every .ts/.js file there, so move them or set 'migrations' in tidemark.config.ts to another folder\n",
+      "warning: migrations already holds 1 file(s) tidemark did not write (MikroORM's own migrations?): tidemark loads every .ts/.js file there, so move them or set 'migrations' in tidemark.config.ts to another folder\n",
     );
     expect(r.stdout).not.toContain('Created');
   });
@@ -222,7 +303,7 @@ describe('tidemark init', () => {
     expect(result.mikroOrm).toBeUndefined();
     expect(p.read('tidemark.config.ts')).toBe(result.text);
     await expect(initProject({ cwd: p.dir })).rejects.toBeInstanceOf(ConfigError);
-    p.write('src/mikro-orm.config.ts', ORM_CONFIG);
+    p.write('src/mikro-orm.config.ts', PLAIN_ORM_CONFIG);
     const forced = await initProject({ cwd: p.dir, force: true });
     expect(forced).toMatchObject({ mikroOrm: './src/mikro-orm.config.ts', overwritten: true, createdMigrationsDir: false });
   });
