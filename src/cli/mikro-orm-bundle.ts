@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire, registerHooks } from 'node:module';
+import { registerHooks } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -52,13 +52,10 @@ interface Manifest {
 export async function useAppMikroOrmBundle(cwd: string): Promise<BundleUse> {
   const started = performance.now();
   if (process.env.TIDEMARK_NO_BUNDLE) return { kind: 'unbundled', reason: 'TIDEMARK_NO_BUNDLE is set' };
-  let scope: string;
-  try {
-    // Where Node would find the app's core from the project: the @mikro-orm folder holding it.
-    scope = dirname(dirname(createRequire(join(cwd, 'noop.js')).resolve('@mikro-orm/core/package.json')));
-  } catch {
-    return { kind: 'unbundled', reason: 'no @mikro-orm/core found from the working directory' };
-  }
+  // The app's own @mikro-orm folder, as Node finds it from the project (symlinks not followed:
+  // only what the app itself has installed may be answered from the bundle).
+  const scope = appScope(cwd);
+  if (!scope) return { kind: 'unbundled', reason: 'no node_modules/@mikro-orm/core from the working directory up' };
   const packages = installedPackages(scope);
   const core = packages.find((p) => p.name === 'core');
   if (!core) return { kind: 'unbundled', reason: `no @mikro-orm/core in ${scope}` };
@@ -66,7 +63,8 @@ export async function useAppMikroOrmBundle(cwd: string): Promise<BundleUse> {
     .update(JSON.stringify([BUNDLE_FORMAT, process.version, typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev', packages.map((p) => [p.name, p.dir, p.version])]))
     .digest('hex')
     .slice(0, 16);
-  const dir = join(dirname(scope), '.cache', 'tidemark', `mikro-orm-${core.version}-${key}`);
+  // Beside the installed core (its real place), so projects sharing one install share the bundle.
+  const dir = join(dirname(dirname(core.dir)), '.cache', 'tidemark', `mikro-orm-${core.version}-${key}`);
   let manifest = readManifest(dir);
   let kind: 'cached' | 'built' = 'cached';
   if (!manifest) {
@@ -91,6 +89,14 @@ export async function useAppMikroOrmBundle(cwd: string): Promise<BundleUse> {
     },
   });
   return { kind, version: core.version, dir, ms: performance.now() - started };
+}
+
+function appScope(cwd: string): string | undefined {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const scope = join(dir, 'node_modules', '@mikro-orm');
+    if (existsSync(join(scope, 'core', 'package.json'))) return scope;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 function installedPackages(scope: string): Installed[] {

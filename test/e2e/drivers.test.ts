@@ -9,6 +9,11 @@ import { ROOT, TestProject } from './project.ts';
 
 const CORE_VERSION = (JSON.parse(readFileSync(join(ROOT, 'node_modules/@mikro-orm/core/package.json'), 'utf8')) as { version: string }).version;
 
+// These tests watch which installed file of a package loads (markers, broken copies, pnpm-like
+// layouts): the resolution a program calling tidemark's API gets. The CLI would load MikroORM
+// from its bundle of the app's packages instead (test/pack checks that one), so it is off here.
+process.env.TIDEMARK_NO_BUNDLE = '1';
+
 const projects: TestProject[] = [];
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {

@@ -94,7 +94,7 @@ describe.concurrent.each(CASES)('$label', ({ version, kind }: { version: string;
       expect(said, r.stderr).not.toBeNull();
       expect(said![1]).toBe(version);
       expect(said![2]).toBe('cached'); // built by the first command of the seed story
-      expect(said![3].startsWith(app.dir)).toBe(true);
+      expect(said![3]!.startsWith(app.dir)).toBe(true);
     }, LONG);
 
     it("the database has the tables and columns the app's naming gives", () => {
