@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildSnapshotInBackground, snapshotBlobPath } from './emitter-snapshot.ts';
 import type { EmitInput } from './emit.ts';
 import type { Answer, RequestBody } from './emit-service.ts';
 
@@ -21,14 +23,28 @@ const timing = (what: string) => {
   if (process.env.TIDEMARK_TIMING) process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`);
 };
 
+/** How the helper was started, for TIDEMARK_TIMING. */
+let started = '';
+
 function spawnHelper(): ChildProcess | undefined {
   try {
-    // Bundled, this code may sit in dist/ or in dist/chunks/; the entries are in dist/.
-    const entry =
-      typeof TIDEMARK_BUNDLED !== 'boolean'
-        ? new URL('./emit-process.ts', import.meta.url)
-        : new URL(import.meta.url.includes('/chunks/') ? '../emit-process.mjs' : './emit-process.mjs', import.meta.url);
-    const child = spawn(process.execPath, [fileURLToPath(entry)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let args: string[];
+    if (typeof TIDEMARK_BUNDLED !== 'boolean') {
+      args = [fileURLToPath(new URL('./emit-process.ts', import.meta.url))];
+      started = 'from source';
+    } else {
+      const blob = snapshotBlobPath();
+      if (blob && existsSync(blob)) {
+        args = ['--snapshot-blob', blob];
+        started = `from its startup snapshot ${blob}`;
+      } else {
+        // Bundled, this code may sit in dist/ or in dist/chunks/; the entries are in dist/.
+        args = [fileURLToPath(new URL(import.meta.url.includes('/chunks/') ? '../emit-process.mjs' : './emit-process.mjs', import.meta.url))];
+        started = blob ? 'loading ts-morph (its startup snapshot is being built for next time)' : 'loading ts-morph';
+        if (blob) buildSnapshotInBackground(blob);
+      }
+    }
+    const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'ignore'] });
     child.on('error', () => undefined);
     idle(child);
     return child;
@@ -96,7 +112,7 @@ export function startEmitter(): Emitter {
     async emit(input) {
       try {
         const text = await ask({ op: 'emit', input });
-        timing('emitted in the helper process');
+        timing(`emitted in the helper process, started ${started}`);
         return text;
       } catch (error) {
         timing(`emitting in this process (helper: ${(error as Error).message})`);

@@ -22,6 +22,7 @@ await build({
     runtime: 'src/runtime/index.ts',
     'emit-process': 'codegen/emit-process.ts',
     'mikro-orm-bundle': 'src/cli/mikro-orm-bundle.ts',
+    'emit-snapshot-build': 'codegen/emit-snapshot-build.ts',
     emitter: 'codegen/emitter.ts',
   },
   outdir: out,
@@ -41,6 +42,19 @@ await build({
   sourcemap: 'external',
   chunkNames: 'chunks/[name]-[hash]',
   define: { TIDEMARK_VERSION: JSON.stringify(pkg.version), TIDEMARK_BUNDLED: 'true' },
+  logLevel: 'warning',
+});
+
+// The entry of the emitter's startup snapshot, built on first use (codegen/emitter-snapshot.ts),
+// which inlines the installed ts-morph then: a snapshot may only require Node's own modules.
+await build({
+  entryPoints: ['codegen/emit-snapshot.ts'],
+  outfile: `${out}/emit-snapshot.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node22',
+  external: ['ts-morph', '@ts-morph/common'],
   logLevel: 'warning',
 });
 
