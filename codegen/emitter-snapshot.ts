@@ -4,18 +4,16 @@
  * serves at once, instead of spending longer than the rest of gen-migration loading ts-morph.
  *
  * The blob is only valid for the Node binary that built it, so it is keyed by Node's version and
- * platform, tidemark's version and the installed ts-morph, and kept in the user's cache folder.
+ * platform, the emitter's code and the installed ts-morph, and kept in the user's cache folder.
  * The first gen-migration that finds none starts a detached build and goes on without it.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-declare const TIDEMARK_VERSION: string;
 
 /** The folder of the built entries (dist/), wherever this code was bundled to. */
 function distDir(): string {
@@ -28,19 +26,35 @@ function cacheRoot(): string {
   return join(base, 'tidemark');
 }
 
-/** Where the blob for this Node, tidemark and ts-morph lives (it may not exist yet). */
+/** Where the blob for this Node, emitter code and ts-morph version lives (it may not exist yet). */
 export function snapshotBlobPath(): string | undefined {
   try {
-    const tsMorph = createRequire(join(distDir(), 'emit-snapshot.cjs')).resolve('ts-morph/package.json');
-    const version = JSON.parse(readFileSync(tsMorph, 'utf8')).version as string;
+    const entry = join(distDir(), 'emit-snapshot.cjs');
+    const version = (name: string) => (JSON.parse(readFileSync(createRequire(entry).resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+    // By content, not by path: every project with the same tidemark and ts-morph shares one blob.
     const key = createHash('sha256')
-      .update(JSON.stringify([process.version, process.platform, process.arch, typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev', dirname(tsMorph), version]))
+      .update(JSON.stringify([process.version, process.platform, process.arch, version('ts-morph'), version('@ts-morph/common')]))
+      .update(readFileSync(entry))
       .digest('hex')
       .slice(0, 16);
     return join(cacheRoot(), `emitter-${process.version}-${key}.blob`);
   } catch {
     return undefined;
   }
+}
+
+/** Blobs are ~30 MB: keep the few built most recently (other Node versions, other tidemark versions). */
+const KEEP_BLOBS = 4;
+
+function pruneOldBlobs(keep: string): void {
+  const dir = dirname(keep);
+  const blobs = readdirSync(dir)
+    .filter((f) => /^emitter-.*\.blob$/.test(f))
+    .map((f) => join(dir, f))
+    .filter((f) => f !== keep)
+    .map((f) => ({ f, used: statSync(f).mtimeMs }))
+    .sort((a, b) => b.used - a.used);
+  for (const { f } of blobs.slice(KEEP_BLOBS - 1)) rmSync(f, { force: true });
 }
 
 /** Starts building the blob in a detached process, unless one is being built right now. */
@@ -72,7 +86,10 @@ export async function buildSnapshot(blob: string, marker: string): Promise<void>
     await build({ entryPoints: [join(distDir(), 'emit-snapshot.cjs')], outfile: `${tmp}.cjs`, bundle: true, format: 'cjs', platform: 'node', logLevel: 'silent' });
     const built = spawn(process.execPath, ['--snapshot-blob', `${tmp}.blob`, '--build-snapshot', `${tmp}.cjs`], { stdio: 'ignore' });
     const code = await new Promise<number | null>((resolve) => built.on('close', resolve));
-    if (code === 0) renameSync(`${tmp}.blob`, blob);
+    if (code === 0) {
+      renameSync(`${tmp}.blob`, blob);
+      pruneOldBlobs(blob);
+    }
   } finally {
     rmSync(`${tmp}.cjs`, { force: true });
     rmSync(`${tmp}.blob`, { force: true });
