@@ -22,6 +22,7 @@ import { pathToFileURL } from 'node:url';
 
 declare const TIDEMARK_VERSION: string;
 
+/** Marks the plugin's own look-up through esbuild's resolver, so it is not intercepted again. */
 const RESOLVING = Symbol('resolving');
 /** Bumped when the shape of the cached bundle changes. */
 const BUNDLE_FORMAT = 4;
@@ -164,7 +165,7 @@ async function buildBundle(packages: Installed[], dir: string): Promise<Manifest
     chunkNames: 'chunks/[name]-[hash]',
     // MikroORM, and the app and tidemark with it, tell classes apart by name (EntitySchema, *Type).
     keepNames: true,
-    // Bundled CommonJS (none today) would call require().
+    // CommonJS bundled along (none in MikroORM 7.2) would call require().
     banner: { js: "import { createRequire as __tidemarkRequire } from 'node:module'; const require = __tidemarkRequire(import.meta.url);" },
     logLevel: 'silent',
     plugins: [
