@@ -8,6 +8,10 @@ import type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 import type { DownOptions, MigrateResult, MigrationStatus, SessionOptions, UpOptions } from './migrate/run.ts';
 import type { SqlScriptOptions } from './migrate/sql-script.ts';
 import type { InitOptions, InitResult } from './commands/init.ts';
+import type { BaselineOptions, BaselineResult } from './migrate/baseline.ts';
+import type { Drift } from './introspect/drift.ts';
+import { existsSync } from 'node:fs';
+import { TidemarkError } from './errors.ts';
 
 export async function generateMigration(options: ConfigInput & GenerateOptions): Promise<GenerateResult> {
   const config = await resolveConfig(options);
@@ -38,10 +42,35 @@ export async function resolveMigration(options: ConfigInput & SessionOptions & {
   return (await import('./migrate/run.ts')).resolveMigration(config, options.id, options.outcome, options);
 }
 
-export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus> {
+/**
+ * Where the database stands, and (`drift`) how its live schema differs from the one its applied
+ * migrations make; `driftError` says why that comparison could not be made.
+ */
+export async function migrationStatus(options: ConfigInput = {}): Promise<MigrationStatus & { drift?: Drift[]; driftError?: string }> {
   const config = await resolveConfig(options);
   requireMigrationsDir(config);
-  return (await import('./migrate/run.ts')).migrationStatus(config);
+  const status = await (await import('./migrate/run.ts')).migrationStatus(config);
+  // A SQLite file that does not exist yet has no schema to compare (and must not be created).
+  const url = config.url;
+  if (url?.dialect === 'sqlite' && url.file !== ':memory:' && !existsSync(url.file!)) return status;
+  try {
+    return { ...status, drift: (await (await import('./migrate/drift.ts')).liveDrift(config)).drift };
+  } catch (error) {
+    // status reports what it can instead of refusing to report.
+    if (!(error instanceof TidemarkError)) throw error;
+    return { ...status, driftError: error.message };
+  }
+}
+
+/**
+ * Adopts an existing database (Alembic's `stamp`): records `target` (default: the single head)
+ * and its ancestors as applied once the live schema is shown to be the history's there.
+ * Refused differences come back in `drift` with `accepted: false`; nothing is written then.
+ */
+export async function baselineDatabase(options: ConfigInput & BaselineOptions = {}): Promise<BaselineResult> {
+  const config = await resolveConfig(options);
+  requireMigrationsDir(config);
+  return (await import('./migrate/baseline.ts')).baselineDatabase(config, options);
 }
 
 /** The history in order, with the schema after each migration recomputed from the files alone. */
@@ -72,10 +101,14 @@ export async function rebuildSnapshot(options: ConfigInput = {}): Promise<{ file
   return (await import('./commands/snapshot.ts')).rebuildSnapshot(config);
 }
 
-/** Everything CI should fail on: broken files, several heads, a stale snapshot, uncaptured entity changes. */
+/**
+ * Everything CI should fail on: broken files, several heads, a stale snapshot, uncaptured
+ * entity changes. Given `url` (`check --url`), also compares that database's live schema with
+ * the history: its differences are one `drift` problem.
+ */
 export async function checkProject(options: ConfigInput = {}): Promise<import('./commands/check.ts').CheckReport> {
   const config = await resolveConfig(options);
-  return (await import('./commands/check.ts')).check(config);
+  return (await import('./commands/check.ts')).check(config, { drift: options.url !== undefined });
 }
 
 /** Applies every migration up, down and up again on a scratch database, comparing schemas at each step. */

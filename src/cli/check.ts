@@ -5,9 +5,12 @@ export class CheckCommand extends TidemarkCommand {
   static override paths = [['check']];
   static override usage = Command.Usage({
     description: 'For CI: exit 1 when entities have changes no migration captures, the snapshot differs from the history, the history has several heads, or a file is broken.',
+    details:
+      "With --url, also compares that database's live schema with the one its applied migrations make, and lists every difference (code drift): tables, columns, indexes, foreign keys and primary keys the history does not know (extra), that it has and the database lacks (missing), or that differ. Without --url no database is opened.",
     examples: [
       ['In CI', '$0 check'],
       ['For machines', '$0 check --json'],
+      ['Also compare a database with the history', '$0 check --url postgres://app@db/app'],
     ],
   });
   json = Option.Boolean('--json', false, { description: 'Print the report as JSON' });
@@ -20,12 +23,18 @@ export class CheckCommand extends TidemarkCommand {
       return report.ok ? 0 : 1;
     }
     if (report.ok) {
-      this.out('ok: the entities, the snapshot and the migration history agree.');
+      const db = report.database;
+      const live = db ? `, and ${db.url} holds the schema its ${db.applied.length} applied migration(s) make` : '';
+      this.out(`ok: the entities, the snapshot and the migration history agree${live}.`);
       return 0;
     }
-    for (const p of report.problems) this.out(`✗ ${p.code}: ${p.message}`);
     const { describeOp } = await import('./describe.ts');
-    for (const op of report.changes) this.out(`    ${describeOp(op)}`);
+    const { describeDrift } = await import('../introspect/drift.ts');
+    for (const p of report.problems) {
+      this.out(`✗ ${p.code}: ${p.message}`);
+      if (p.code === 'uncaptured-changes') for (const op of report.changes) this.out(`    ${describeOp(op)}`);
+      for (const d of p.drift ?? []) this.out(`    ${describeDrift(d)}`);
+    }
     return 1;
   }
 }

@@ -1,5 +1,6 @@
 import { Builtins, Cli } from 'clipanion';
 import { redact } from '../url.ts';
+import { BaselineCommand } from './baseline.ts';
 import { HistoryCommand, MergeCommand, SnapshotRebuildCommand } from './branches.ts';
 import { CheckCommand, VerifyCommand } from './check.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
@@ -16,6 +17,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(MigrateDownCommand);
   cli.register(MigrateStatusCommand);
   cli.register(MigrateResolveCommand);
+  cli.register(BaselineCommand);
   cli.register(MergeCommand);
   cli.register(HistoryCommand);
   cli.register(SnapshotRebuildCommand);

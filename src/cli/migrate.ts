@@ -112,7 +112,7 @@ export class MigrateDownCommand extends TidemarkCommand {
 
 export class MigrateStatusCommand extends TidemarkCommand {
   static override paths = [['migrate', 'status']];
-  static override usage = Command.Usage({ description: 'Show the current revision, applied and pending migrations.' });
+  static override usage = Command.Usage({ description: 'Show the current revision, applied and pending migrations, and how the live schema differs from the one they make (drift).' });
   json = Option.Boolean('--json', false, { description: 'Print the status as JSON' });
 
   async run(): Promise<number> {
@@ -136,6 +136,13 @@ export class MigrateStatusCommand extends TidemarkCommand {
         const progress = f.statementsTotal !== undefined ? `, ${f.statementsDone ?? 0} of ${f.statementsTotal} statements ran` : '';
         this.out(`  ${f.id}  ${f.status === 'running' ? 'interrupted' : 'failed'}${progress}${f.error ? `: ${f.error}` : ''}`);
       }
+    }
+    if (status.drift) {
+      this.out(`Drift (${status.drift.length}):${status.drift.length ? " the live schema differs from the one the applied migrations make (see 'tidemark check --url')" : ' none'}`);
+      const { describeDrift } = await import('../introspect/drift.ts');
+      for (const d of status.drift) this.out(`  ${describeDrift(d)}`);
+    } else if (status.driftError) {
+      this.out(`Drift:    not compared: ${status.driftError}`);
     }
     for (const n of status.notices) this.out(n);
     return 0;

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config.ts';
 import { recordAll } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { introspect } from '../introspect/introspect.ts';
+import { compareSchemas, driftSubject, type Drift } from '../introspect/drift.ts';
 import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
 import { parseDatabaseUrl } from '../url.ts';
 import { run, withSession } from './run.ts';
@@ -56,25 +57,18 @@ export async function verifyHistory(config: ResolvedConfig, options: { url?: str
 
 /** The first difference between two physical schemas, in words; undefined when equal. */
 export function difference(want: PhysicalSchema, got: PhysicalSchema): string | undefined {
-  const names = (s: PhysicalSchema) => s.tables.map((t) => t.name);
-  const extra = names(got).filter((n) => !names(want).includes(n));
-  const missing = names(want).filter((n) => !names(got).includes(n));
+  const drift = compareSchemas(want, got);
+  const tables = (kind: Drift['kind']) => drift.filter((d) => d.object === 'table' && d.kind === kind).map((d) => d.table);
+  const extra = tables('extra');
+  const missing = tables('missing');
   if (extra.length) return `table ${extra.join(', ')} should not exist`;
   if (missing.length) return `table ${missing.join(', ')} is missing`;
-  for (const w of want.tables) {
-    const g = got.tables.find((t) => t.name === w.name)!;
-    const wc = new Map(w.columns.map((c) => [c.name, c]));
-    const gc = new Map(g.columns.map((c) => [c.name, c]));
-    for (const name of gc.keys()) if (!wc.has(name)) return `column ${w.name}.${name} should not exist`;
-    for (const [name, c] of wc) {
-      const x = gc.get(name);
-      if (!x) return `column ${w.name}.${name} is missing`;
-      if (x.type !== c.type) return `column ${w.name}.${name} is ${x.type}, should be ${c.type}`;
-      if (x.nullable !== c.nullable) return `column ${w.name}.${name} is ${x.nullable ? '' : 'not '}nullable, should ${c.nullable ? '' : 'not '}be`;
-    }
-    if (JSON.stringify(w.indexes) !== JSON.stringify(g.indexes)) return `indexes of ${w.name} differ: ${JSON.stringify(g.indexes.map((i) => i.name))}, should be ${JSON.stringify(w.indexes.map((i) => i.name))}`;
-    if (JSON.stringify(w.foreignKeys) !== JSON.stringify(g.foreignKeys)) return `foreign keys of ${w.name} differ`;
-    if (JSON.stringify(w.primaryKey) !== JSON.stringify(g.primaryKey)) return `primary key of ${w.name} differs`;
-  }
-  return undefined;
+  const d = drift[0];
+  if (!d) return undefined;
+  const what = driftSubject(d);
+  if (d.object === 'column' && d.kind !== 'different') return `${what} ${d.kind === 'extra' ? 'should not exist' : 'is missing'}`;
+  if (d.object === 'column') return `${what} is ${d.detail.replace(/^type /, '').replace(/; /g, ', and ')}`;
+  if (d.kind === 'extra') return `${what} should not exist: ${d.detail}`;
+  if (d.kind === 'missing') return `${what} is missing: ${d.detail}`;
+  return `${what} differs: ${d.detail}`;
 }

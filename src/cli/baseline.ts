@@ -1,0 +1,57 @@
+import { Command, Option } from 'clipanion';
+import { UsageError } from '../errors.ts';
+import { TidemarkCommand } from './base.ts';
+
+export class BaselineCommand extends TidemarkCommand {
+  static override paths = [['baseline']];
+  static override usage = Command.Usage({
+    description: "Adopt an existing database: record a revision and its ancestors as applied, once its live schema is shown to be the history's there.",
+    details:
+      "For a database tidemark did not build (MikroORM's schema:create, its own migrations, another tool) and whose version table records nothing. The live schema is compared with the history's at the revision (default: the single head); any difference is listed and the baseline refused, with nothing written, unless --force. Afterwards migrate status, up and down work as on a database tidemark migrated.",
+    examples: [
+      ['At the head', '$0 baseline'],
+      ['At an older revision (id or unique prefix), then apply the rest', '$0 baseline 20261124090337 && $0 migrate up'],
+      ['Despite differences (they are listed)', '$0 baseline --force'],
+    ],
+  });
+  id = Option.String({ name: 'id', required: false });
+  force = Option.Boolean('--force', false, { description: 'Record the revision even though the live schema differs from the history' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as JSON' });
+  lockTimeout = Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
+
+  async run(): Promise<number> {
+    let lockTimeoutMs: number | undefined;
+    if (this.lockTimeout !== undefined) {
+      const seconds = Number(this.lockTimeout);
+      if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--lock-timeout ${this.lockTimeout}: expected a number of seconds`);
+      lockTimeoutMs = seconds * 1000;
+    }
+    const { baselineDatabase } = await import('../api.ts');
+    const result = await baselineDatabase({
+      ...this.configInput(),
+      target: this.id,
+      force: this.force,
+      lockTimeoutMs,
+      onWait: (holder) => this.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`),
+    });
+    if (this.json) {
+      this.out(JSON.stringify(result, null, 2));
+      return result.accepted ? 0 : 1;
+    }
+    const { describeDrift } = await import('../introspect/drift.ts');
+    const differences = () => result.drift.forEach((d) => this.out(`  ${describeDrift(d)}`));
+    if (!result.accepted) {
+      this.out(`Refused: ${result.database} differs from the history at ${result.target} in ${result.drift.length} way(s):`);
+      differences();
+      this.out("Nothing was recorded. Make the schema match (or name the revision it is at), or accept it as it is with 'tidemark baseline --force'.");
+      return 1;
+    }
+    if (result.forced) {
+      this.out(`Forced: ${result.database} differs from the history at ${result.target} in ${result.drift.length} way(s), accepted with --force:`);
+      differences();
+    }
+    this.out(`Baselined ${result.database} at ${result.target}: recorded ${result.recorded.length} migration${result.recorded.length === 1 ? '' : 's'} as applied:`);
+    for (const id of result.recorded) this.out(`  ${id}`);
+    return 0;
+  }
+}

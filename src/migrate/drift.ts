@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import type { ResolvedConfig } from '../config.ts';
+import { ConfigError, DatabaseError, HistoryError } from '../errors.ts';
+import { recordAll } from '../history/history.ts';
+import { schemaOfApplied } from '../history/replay.ts';
+import { compareSchemas, type Drift } from '../introspect/drift.ts';
+import { introspect } from '../introspect/introspect.ts';
+import { expectedPhysical } from '../introspect/physical.ts';
+import type { DatabaseUrl } from '../url.ts';
+import { withSession, type Session } from './run.ts';
+
+/**
+ * Tables no history describes and that are not the app's: tidemark's version table, and
+ * MikroORM's own (`mikro_orm_migrations`), which a database adopted from MikroORM's migrations
+ * keeps. tidemark's run lock lives outside the database (an advisory lock, `GET_LOCK`, or a
+ * file beside a SQLite database), so there is no lock table to leave out.
+ */
+export function bookkeepingTables(config: ResolvedConfig): string[] {
+  return [config.tableName, 'mikro_orm_migrations'];
+}
+
+/**
+ * How the database a session has open differs from the schema the history says `applied`
+ * (default: what it records as applied) makes.
+ */
+export async function sessionDrift(s: Session, config: ResolvedConfig, applied: readonly string[] = s.executed): Promise<Drift[]> {
+  const unknown = applied.filter((id) => !s.history.get(id));
+  if (unknown.length) {
+    throw new HistoryError(`cannot tell which schema ${s.url.display} should have: applied migration(s) ${unknown.join(', ')} have no file in the migrations folder`);
+  }
+  const want = expectedPhysical(schemaOfApplied(s.history, await recordAll(s.history), applied), s.url.dialect);
+  const got = await introspect(s.db.execute, s.url.dialect, bookkeepingTables(config), s.url.schema);
+  return compareSchemas(want, got);
+}
+
+export interface DriftReport {
+  /** The database, as printed (password shown as ****). */
+  database: string;
+  /** Migrations the database records as applied: the schema it was compared with is theirs. */
+  applied: string[];
+  drift: Drift[];
+}
+
+/** Refuses to open a SQLite file that is not there: looking must not create it. */
+export function requireExistingDatabase(url: DatabaseUrl | undefined, purpose: string): DatabaseUrl {
+  if (!url) throw new ConfigError('no database URL: pass --url, set DATABASE_URL, or set url in the config');
+  if (url.dialect === 'sqlite' && url.file !== ':memory:' && !existsSync(url.file!)) {
+    throw new DatabaseError(`${url.display} does not exist: ${purpose}`);
+  }
+  return url;
+}
+
+/** Reads the live schema (read-only, no lock) and compares it with what its applied migrations make. */
+export async function liveDrift(config: ResolvedConfig): Promise<DriftReport> {
+  requireExistingDatabase(config.url, 'there is no schema to compare');
+  return withSession(config, 'read-only', async (s) => ({ database: s.url.display, applied: [...s.executed], drift: await sessionDrift(s, config) }));
+}
