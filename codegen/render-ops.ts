@@ -1,7 +1,7 @@
 import type { CodeBlockWriter } from 'ts-morph';
 import type { Op, OpKind, OpOf } from '../src/diff/ops.ts';
 import { normalizeSpec } from '../src/schema/normalize.ts';
-import type { ColumnDef, ForeignKeyDef } from '../src/schema/types.ts';
+import type { ColumnDef, ForeignKeyDef, IndexDef } from '../src/schema/types.ts';
 import { literal } from './literal.ts';
 
 const spec = (c: ColumnDef) => literal(normalizeSpec(c));
@@ -11,6 +11,15 @@ const fkActions = (fk: ForeignKeyDef) => {
   return fk.onDelete || fk.onUpdate ? `, ${literal(actions)}` : '';
 };
 
+/** An index's options as written after its columns (`unique` only where the call does not say it). */
+const indexOptions = (i: IndexDef, withUnique: boolean) => {
+  const o: { unique?: true; type?: 'fulltext'; foreignKey?: true } = {};
+  if (withUnique && i.unique) o.unique = true;
+  if (i.type) o.type = i.type;
+  if (i.foreignKey) o.foreignKey = true;
+  return Object.keys(o).length ? `, ${literal(o)}` : '';
+};
+
 type Renderer<K extends OpKind> = (w: CodeBlockWriter, op: OpOf<K>) => void;
 
 /** One writer per operation kind; a new kind does not compile until it is rendered here. */
@@ -18,7 +27,8 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
   createTable: (w, { table }) => {
     w.write(`this.createTable(${literal(table.name)}, (t) => `).inlineBlock(() => {
       for (const c of table.columns) w.writeLine(`t.column(${literal(c.name)}, ${spec(c)});`);
-      for (const i of table.indexes) w.writeLine(`t.${i.unique ? 'unique' : 'index'}(${literal(i.name)}, ${literal(i.columns)});`);
+      if (table.comment) w.writeLine(`t.comment(${literal(table.comment)});`);
+      for (const i of table.indexes) w.writeLine(`t.${i.unique ? 'unique' : 'index'}(${literal(i.name)}, ${literal(i.columns)}${indexOptions(i, false)});`);
       for (const f of table.foreignKeys) {
         w.writeLine(`t.foreignKey(${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`);
       }
@@ -32,13 +42,14 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
   alterColumn: (w, op) => void w.writeLine(`this.alterColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
   renameColumn: (w, op) => void w.writeLine(`this.renameColumn(${literal(op.table)}, ${literal(op.from)}, ${literal(op.to)});`),
   createIndex: (w, { table, index }) =>
-    void w.writeLine(`this.createIndex(${literal(table)}, ${literal(index.name)}, ${literal(index.columns)}${index.unique ? ', { unique: true }' : ''});`),
+    void w.writeLine(`this.createIndex(${literal(table)}, ${literal(index.name)}, ${literal(index.columns)}${indexOptions(index, true)});`),
   dropIndex: (w, op) => void w.writeLine(`this.dropIndex(${literal(op.table)}, ${literal(op.index)});`),
   addForeignKey: (w, { table, foreignKey: f }) =>
     void w.writeLine(
       `this.addForeignKey(${literal(table)}, ${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`,
     ),
   dropForeignKey: (w, op) => void w.writeLine(`this.dropForeignKey(${literal(op.table)}, ${literal(op.foreignKey)});`),
+  commentTable: (w, op) => void w.writeLine(`this.commentTable(${literal(op.table)}, ${op.comment === undefined ? 'null' : literal(op.comment)});`),
   sql: (w, op) => void w.writeLine(`this.sql(${literal(op.sql)});`),
 };
 

@@ -17,7 +17,8 @@ import {
   type OnModifyForeignAction,
 } from 'kysely';
 import { fitIdentifier } from '../schema/naming.ts';
-import type { ColumnDef, ForeignKeyDef, TableDef } from '../schema/types.ts';
+import type { ColumnDef, ForeignKeyDef, IndexDef, TableDef } from '../schema/types.ts';
+import { currentTimestamp } from './types.ts';
 
 /**
  * Kysely's schema builder, compile-only: it quotes identifiers and literals correctly for
@@ -48,12 +49,18 @@ export function schemaBuilder(flavor: Flavor) {
 
 export type SchemaModule = ReturnType<typeof schemaBuilder>;
 
-/** One `create [unique] index` statement per index of `table`. */
-export function indexStatements(schema: SchemaModule, table: TableDef): string[] {
-  return table.indexes.map((i) => {
+/**
+ * One `create [unique] index` statement per index of `table`. A foreign key's implicit index
+ * is left out where MikroORM's platform creates none (PostgreSQL); a full-text index is
+ * spelled by the dialect, else it is a plain index (SQLite).
+ */
+export function indexStatements(schema: SchemaModule, table: TableDef, opts: { foreignKeyIndexes: boolean; fulltext?: (table: string, index: IndexDef) => string }): string[] {
+  return table.indexes.flatMap((i) => {
+    if (i.foreignKey && !opts.foreignKeyIndexes) return [];
+    if (i.type === 'fulltext' && opts.fulltext) return [opts.fulltext(table.name, i)];
     let q = schema.createIndex(i.name).on(table.name).columns(i.columns);
     if (i.unique) q = q.unique();
-    return q.compile().sql;
+    return [q.compile().sql];
   });
 }
 
@@ -63,8 +70,11 @@ export interface TypeMapper {
   (column: ColumnDef): string;
 }
 
-/** Literal default → SQL literal; raw defaults go through untouched. */
-export function defaultExpression(column: ColumnDef, booleanAsInt: boolean): Expression<unknown> | undefined {
+export type Platform = 'sqlite' | 'postgresql' | 'mysql';
+
+/** Literal default → SQL literal; raw defaults go through untouched; "now" as the platform writes it. */
+export function defaultExpression(column: ColumnDef, booleanAsInt: boolean, platform?: Platform): Expression<unknown> | undefined {
+  if (column.defaultNow && platform) return sql.raw(currentTimestamp(platform, column.length));
   if (column.defaultRaw !== undefined) return sql.raw(column.defaultRaw);
   const v = column.default;
   if (v === undefined) return undefined;
@@ -74,7 +84,8 @@ export function defaultExpression(column: ColumnDef, booleanAsInt: boolean): Exp
 }
 
 /** A column's default as SQL text, for statements Kysely does not build (copies, backfills). */
-export function defaultSql(c: ColumnDef, booleanAsInt: boolean): string {
+export function defaultSql(c: ColumnDef, booleanAsInt: boolean, platform?: Platform): string {
+  if (c.defaultNow && platform) return currentTimestamp(platform, c.length);
   if (c.defaultRaw !== undefined) return c.defaultRaw;
   if (typeof c.default === 'boolean') return booleanAsInt ? (c.default ? '1' : '0') : String(c.default);
   if (typeof c.default === 'number') return String(c.default);
@@ -85,9 +96,9 @@ export function defaultSql(c: ColumnDef, booleanAsInt: boolean): string {
  * When a nullable column becomes NOT NULL and has a default, rows that hold NULL get the
  * default first, so the change does not fail on them (SQLite does the same during its copy).
  */
-export function backfill(quote: (n: string) => string, table: string, from: ColumnDef, to: ColumnDef, booleanAsInt: boolean): string[] {
-  if (!from.nullable || to.nullable || (to.default === undefined && to.defaultRaw === undefined)) return [];
-  return [`update ${quote(table)} set ${quote(to.name)} = ${defaultSql(to, booleanAsInt)} where ${quote(to.name)} is null`];
+export function backfill(quote: (n: string) => string, table: string, from: ColumnDef, to: ColumnDef, booleanAsInt: boolean, platform?: Platform): string[] {
+  if (!from.nullable || to.nullable || (to.default === undefined && to.defaultRaw === undefined && !to.defaultNow)) return [];
+  return [`update ${quote(table)} set ${quote(to.name)} = ${defaultSql(to, booleanAsInt, platform)} where ${quote(to.name)} is null`];
 }
 
 /** The name of an enum column's check constraint: deterministic, within the identifier limit. */
@@ -111,6 +122,7 @@ export function applyForeignKeyActions<T extends { onDelete(a: OnModifyForeignAc
 }
 
 export interface ColumnOptions {
+  platform: Platform;
   type: TypeMapper;
   /** How a single-column autoincrement primary key is spelled. */
   autoincrement: (c: ColumnDefinitionBuilder) => ColumnDefinitionBuilder;
@@ -123,7 +135,11 @@ export interface ColumnOptions {
   enumCheck: 'inline' | 'named' | 'none';
   /** Rewrites a raw default for this dialect (e.g. MySQL's timestamp precision). */
   rawDefault?: (raw: string, column: ColumnDef) => string;
+  /** Column comments written on the column itself (MySQL); elsewhere they are separate statements or none. */
+  inlineComment?: boolean;
 }
+
+export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts: ColumnOptions) {
   return (c: ColumnDefinitionBuilder) => {
@@ -131,9 +147,10 @@ export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts:
     if (inlinePrimary) b = b.primaryKey();
     if (inlinePrimary && column.autoincrement) b = opts.autoincrement(b);
     if (!column.nullable) b = b.notNull();
-    const d = defaultExpression(opts.rawDefault && column.defaultRaw !== undefined ? { ...column, defaultRaw: opts.rawDefault(column.defaultRaw, column) } : column, opts.booleanAsInt);
+    const d = defaultExpression(opts.rawDefault && column.defaultRaw !== undefined ? { ...column, defaultRaw: opts.rawDefault(column.defaultRaw, column) } : column, opts.booleanAsInt, opts.platform);
     if (d) b = b.defaultTo(d);
     if (column.type === 'enum' && opts.enumCheck === 'inline' && column.items?.length) b = b.check(enumCheck(column));
+    if (column.comment && opts.inlineComment) b = b.modifyEnd(sql.raw(`comment ${sqlString(column.comment)}`));
     return b;
   };
 }

@@ -1,22 +1,30 @@
 import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
-import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, text, indexStatements, type ColumnOptions } from './builder.ts';
+import type { IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, sqlString, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect, DialectName } from './dialect.ts';
 import { mysqlType } from './types.ts';
 
 const schema = schemaBuilder('mysql');
 const options: ColumnOptions = {
+  platform: 'mysql',
+  inlineComment: true,
   type: mysqlType,
   autoincrement: (c) => c.autoIncrement(),
   booleanAsInt: true,
   enumCheck: 'none',
-  // datetime(3) only accepts a default of the same precision (MySQL error 1067 otherwise).
-  rawDefault: (raw, c) => (c.type === 'datetime' && /^current_timestamp(\(\))?$/i.test(raw.trim()) ? 'current_timestamp(3)' : raw),
+  // datetime(n) only accepts a default of the same precision (MySQL error 1067 otherwise).
+  rawDefault: (raw, c) => (c.type === 'datetime' && c.length && /^current_timestamp(\(\))?$/i.test(raw.trim()) ? `current_timestamp(${c.length})` : raw),
 };
 
-const createIndexes = (table: TableDef) => indexStatements(schema, table);
+const ident = (n: string) => `\`${n.replace(/`/g, '``')}\``;
+
+const fulltext = (table: string, i: IndexDef) => `alter table ${ident(table)} add fulltext index ${ident(i.name)}(${i.columns.map(ident).join(',')})`;
+
+const createIndexes = (table: TableDef) => indexStatements(schema, table, { foreignKeyIndexes: true, fulltext });
+
+const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${sqlString(table.comment)}` : ''}`;
 
 function mysqlDialect(name: DialectName): Dialect {
   return {
@@ -28,7 +36,7 @@ function mysqlDialect(name: DialectName): Dialect {
         case 'sql':
           return [op.sql];
         case 'createTable':
-          return [`${text(createTable(schema, op.table, options))} default character set utf8mb4 engine = InnoDB`, ...createIndexes(op.table)];
+          return [`${text(createTable(schema, op.table, options))}${tableOptions(op.table)}`, ...createIndexes(op.table)];
         case 'dropTable':
           return [text(schema.dropTable(op.table))];
         case 'renameTable':
@@ -48,7 +56,7 @@ function mysqlDialect(name: DialectName): Dialect {
           let q = text(schema.alterTable(op.table).modifyColumn(c.name, sql.raw(mysqlType(c)), columnModifiers(c, false, options)));
           if (inline && op.column.autoincrement) q += ' auto_increment';
           const from = findTable(before, op.table)!.columns.find((x) => x.name === op.column.name)!;
-          return [...backfill((n) => `\`${n.replace(/`/g, '``')}\``, op.table, from, op.column, true), q];
+          return [...backfill(ident, op.table, from, op.column, true, 'mysql'), q];
         }
         case 'renameColumn':
           return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
@@ -60,6 +68,8 @@ function mysqlDialect(name: DialectName): Dialect {
           const fk = op.foreignKey;
           return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
         }
+        case 'commentTable':
+          return [`alter table ${ident(op.table)} comment = ${sqlString(op.comment ?? '')}`];
         case 'dropForeignKey':
           return [`alter table \`${op.table.replace(/`/g, '``')}\` drop foreign key \`${op.foreignKey.replace(/`/g, '``')}\``];
       }

@@ -1,22 +1,53 @@
 import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
-import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, text, indexStatements, type ColumnOptions } from './builder.ts';
+import type { ColumnDef, IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, sqlString, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
 import { postgresType } from './types.ts';
 
 const schema = schemaBuilder('postgres');
 const options: ColumnOptions = {
+  platform: 'postgresql',
   type: postgresType,
-  autoincrement: (c) => c.generatedByDefaultAsIdentity(),
+  // `serial`/`bigserial` carry the sequence, as MikroORM declares an autoincrement key.
+  autoincrement: (c) => c,
   booleanAsInt: false,
   enumCheck: 'named',
 };
 
-const createIndexes = (table: TableDef) => indexStatements(schema, table);
-
 const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
+
+const fulltext = (table: string, i: IndexDef) =>
+  `create index ${ident(i.name)} on ${ident(table)} using gin(to_tsvector('simple', ${i.columns.map(ident).join(` || ' ' || `)}))`;
+
+const createIndexes = (table: TableDef) => indexStatements(schema, table, { foreignKeyIndexes: false, fulltext });
+
+/** An enum array's values are checked as MikroORM checks them: the array is contained in the allowed ones. */
+function arrayCheck(table: string, c: ColumnDef): string {
+  const allowed = (c.items ?? []).map((i) => `${sqlString(i)}::text`).join(', ');
+  return `alter table ${ident(table)} add constraint ${ident(enumCheckName(table, c.name))} check (${ident(c.name)} <@ array[${allowed}])`;
+}
+
+const hasCheck = (c: ColumnDef) => (c.type === 'enum' || c.type === 'array') && Boolean(c.items?.length);
+
+function columnComment(table: string, c: ColumnDef): string {
+  return `comment on column ${ident(table)}.${ident(c.name)} is ${c.comment ? sqlString(c.comment) : 'null'}`;
+}
+
+function tableComment(table: string, comment: string | undefined): string {
+  return `comment on table ${ident(table)} is ${comment ? sqlString(comment) : 'null'}`;
+}
+
+/** What follows a `create table`: comments, indexes, enum-array checks. */
+function afterCreate(table: TableDef): string[] {
+  return [
+    ...(table.comment ? [tableComment(table.name, table.comment)] : []),
+    ...table.columns.filter((c) => c.comment).map((c) => columnComment(table.name, c)),
+    ...createIndexes(table),
+    ...table.columns.filter((c) => c.type === 'array' && hasCheck(c)).map((c) => arrayCheck(table.name, c)),
+  ];
+}
 
 function renameConstraint(table: string, from: string, to: string): string {
   return `alter table ${ident(table)} rename constraint ${ident(from)} to ${ident(to)}`;
@@ -25,27 +56,27 @@ function renameConstraint(table: string, from: string, to: string): string {
 function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
   const out: string[] = [];
   const alter = () => schema.alterTable(table);
-  if (postgresType(from) !== postgresType(to)) {
-    out.push(text(alter().alterColumn(to.name, (c) => c.setDataType(sql.raw(postgresType(to))))) + ` using "${to.name.replace(/"/g, '""')}"::${postgresType(to)}`);
-  }
   if (Boolean(from.primary) !== Boolean(to.primary) || Boolean(from.autoincrement) !== Boolean(to.autoincrement)) {
     throw new Error(`alterColumn cannot change the primary key or identity of ${table}.${to.name} on PostgreSQL; write that change with this.sql(...)`);
   }
+  // A serial key keeps its sequence: only the declared type underneath changes.
+  const declared = (c: ColumnDef) => postgresType({ ...c, autoincrement: false });
   const checkName = enumCheckName(table, to.name);
-  if (from.type === 'enum' && (to.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
-    out.push(text(alter().dropConstraint(checkName)));
+  const checkChanged = hasCheck(from) !== hasCheck(to) || from.type !== to.type || JSON.stringify(from.items) !== JSON.stringify(to.items);
+  if (hasCheck(from) && checkChanged) out.push(text(alter().dropConstraint(checkName)));
+  if (declared(from) !== declared(to)) {
+    out.push(text(alter().alterColumn(to.name, (c) => c.setDataType(sql.raw(declared(to))))) + ` using ${ident(to.name)}::${declared(to)}`);
   }
-  if (to.type === 'enum' && (from.type !== 'enum' || JSON.stringify(from.items) !== JSON.stringify(to.items))) {
-    out.push(text(alter().addCheckConstraint(checkName, enumCheck(to))));
-  }
-  const d = defaultExpression(to, false);
-  if (JSON.stringify([from.default, from.defaultRaw]) !== JSON.stringify([to.default, to.defaultRaw])) {
+  if (hasCheck(to) && checkChanged) out.push(to.type === 'array' ? arrayCheck(table, to) : text(alter().addCheckConstraint(checkName, enumCheck(to))));
+  const d = defaultExpression(to, false, 'postgresql');
+  if (JSON.stringify([from.default, from.defaultRaw, from.defaultNow, from.defaultNow && from.length]) !== JSON.stringify([to.default, to.defaultRaw, to.defaultNow, to.defaultNow && to.length])) {
     out.push(text(d ? alter().alterColumn(to.name, (c) => c.setDefault(d)) : alter().alterColumn(to.name, (c) => c.dropDefault())));
   }
   if (Boolean(from.nullable) !== Boolean(to.nullable)) {
-    out.push(...backfill((n) => `"${n.replace(/"/g, '""')}"`, table, from, to, false));
+    out.push(...backfill(ident, table, from, to, false, 'postgresql'));
     out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));
   }
+  if ((from.comment ?? '') !== (to.comment ?? '')) out.push(columnComment(table, to));
   return out;
 }
 
@@ -57,21 +88,22 @@ export const postgres: Dialect = {
       case 'sql':
         return [op.sql];
       case 'createTable':
-        return [text(createTable(schema, op.table, options)), ...createIndexes(op.table)];
+        return [text(createTable(schema, op.table, options)), ...afterCreate(op.table)];
       case 'dropTable':
         return [text(schema.dropTable(op.table))];
       case 'renameTable': {
         // The enum checks' names follow the table's, so later changes find them.
-        const enums = findTable(before, op.from)!.columns.filter((c) => c.type === 'enum');
+        const enums = findTable(before, op.from)!.columns.filter(hasCheck);
         return [
           text(schema.alterTable(op.from).renameTo(op.to)),
           ...enums.map((c) => renameConstraint(op.to, enumCheckName(op.from, c.name), enumCheckName(op.to, c.name))),
         ];
       }
       case 'addColumn': {
-        const add = text(schema.alterTable(op.table).addColumn(op.column.name, sql.raw(postgresType(op.column)), columnModifiers(op.column, false, options)));
-        if (op.column.type !== 'enum') return [add];
-        return [add, text(schema.alterTable(op.table).addCheckConstraint(enumCheckName(op.table, op.column.name), enumCheck(op.column)))];
+        const c = op.column;
+        const add = text(schema.alterTable(op.table).addColumn(c.name, sql.raw(postgresType(c)), columnModifiers(c, false, options)));
+        const check = !hasCheck(c) ? [] : c.type === 'array' ? [arrayCheck(op.table, c)] : [text(schema.alterTable(op.table).addCheckConstraint(enumCheckName(op.table, c.name), enumCheck(c)))];
+        return [add, ...check, ...(c.comment ? [columnComment(op.table, c)] : [])];
       }
       case 'dropColumn':
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
@@ -82,18 +114,22 @@ export const postgres: Dialect = {
       case 'renameColumn': {
         const column = findTable(before, op.table)!.columns.find((c) => c.name === op.from)!;
         const rename = text(schema.alterTable(op.table).renameColumn(op.from, op.to));
-        return column.type === 'enum' ? [rename, renameConstraint(op.table, enumCheckName(op.table, op.from), enumCheckName(op.table, op.to))] : [rename];
+        return hasCheck(column) ? [rename, renameConstraint(op.table, enumCheckName(op.table, op.from), enumCheckName(op.table, op.to))] : [rename];
       }
       case 'createIndex':
         return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
-      case 'dropIndex':
-        return [text(schema.dropIndex(op.index))];
+      case 'dropIndex': {
+        const index = findTable(before, op.table)?.indexes.find((i) => i.name === op.index);
+        return index?.foreignKey ? [] : [text(schema.dropIndex(op.index))];
+      }
       case 'addForeignKey': {
         const fk = op.foreignKey;
         return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
       }
       case 'dropForeignKey':
         return [text(schema.alterTable(op.table).dropConstraint(op.foreignKey))];
+      case 'commentTable':
+        return [tableComment(op.table, op.comment)];
     }
   },
 };

@@ -7,12 +7,19 @@ import type { Dialect } from './dialect.ts';
 import { sqliteType } from './types.ts';
 
 const schema = schemaBuilder('sqlite');
-const options: ColumnOptions = { type: sqliteType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: true, enumCheck: 'inline' };
+// Boolean defaults as MikroORM writes them on SQLite (`default false`): stored as written, compared as written.
+const options: ColumnOptions = { platform: 'sqlite', type: sqliteType, autoincrement: (c) => c.autoIncrement(), booleanAsInt: false, enumCheck: 'inline' };
 
 /** Prefix of the table a rebuild copies into; never a user table. */
 export const REBUILD_PREFIX = '__tidemark_new_';
 
-const createIndexes = (table: TableDef) => indexStatements(schema, table);
+const createIndexes = (table: TableDef) => indexStatements(schema, table, { foreignKeyIndexes: true });
+
+/** `create table`, with the table's comment where MikroORM keeps it on SQLite: in the statement SQLite stores. */
+function createTableSql(table: TableDef, name = table.name): string {
+  const q = text(createTable(schema, table, options, name));
+  return table.comment ? `${q} /* ${table.comment.replace(/\*\//g, '* /')} */` : q;
+}
 
 /**
  * SQLite cannot alter a column or add/drop a foreign key in place. The documented procedure
@@ -28,9 +35,9 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
     const from = sourceOf(c);
     if (from === undefined || !before.columns.some((b) => b.name === from)) continue;
     targets.push(c.name);
-    const d = !c.nullable ? defaultExpression(c, true) : undefined;
+    const d = !c.nullable ? defaultExpression(c, true, 'sqlite') : undefined;
     // Rows that were NULL get the new default instead of failing the copy.
-    sources.push(d ? `coalesce(${ident(from)}, ${defaultSql(c, true)})` : ident(from));
+    sources.push(d ? `coalesce(${ident(from)}, ${defaultSql(c, true, 'sqlite')})` : ident(from));
   }
   // Dropping the old table drops its AUTOINCREMENT counter: carry it over, so ids of deleted
   // rows are not handed out again.
@@ -41,7 +48,7 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
       ]
     : [];
   return [
-    text(createTable(schema, after, options, temp)),
+    createTableSql(after, temp),
     `insert into ${ident(temp)} (${targets.map(ident).join(', ')}) select ${sources.join(', ')} from ${ident(before.name)}`,
     ...counter,
     `drop table ${ident(before.name)}`,
@@ -95,7 +102,7 @@ export const sqlite: Dialect = {
       case 'sql':
         return [op.sql];
       case 'createTable':
-        return [text(createTable(schema, op.table, options)), ...createIndexes(op.table)];
+        return [createTableSql(op.table), ...createIndexes(op.table)];
       case 'dropTable':
         return [text(schema.dropTable(op.table))];
       case 'renameTable':
@@ -106,6 +113,8 @@ export const sqlite: Dialect = {
       case 'dropColumn':
         if (sqliteRebuilds(op, before)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
+      // SQLite keeps a table's comment in the statement that created it.
+      case 'commentTable':
       case 'alterColumn':
       case 'addForeignKey':
       case 'dropForeignKey':

@@ -1,22 +1,34 @@
 import type { ColumnDef } from '../schema/types.ts';
 
-/** Logical column type → native type, per dialect. */
+/**
+ * Logical column type → the native type MikroORM 7's platform for each dialect declares for
+ * the same property, so a database tidemark builds is one MikroORM's schema diff agrees with.
+ * The oracle suite (test/db/oracle.test.ts) holds these tables to MikroORM's own output.
+ */
 export function sqliteType(c: ColumnDef): string {
+  if (c.columnType) return c.columnType;
   switch (c.type) {
     case 'string':
+    case 'char':
     case 'text':
     case 'uuid':
     case 'enum':
-    case 'json':
+    case 'array':
       return 'text';
+    case 'json':
+      return 'json';
     case 'integer':
+    case 'tinyint':
     case 'smallint':
-    case 'bigint':
     case 'boolean':
       return 'integer';
+    // An autoincrement key must be spelled `integer` to be SQLite's rowid.
+    case 'bigint':
+      return c.autoincrement ? 'integer' : 'bigint';
     case 'float':
-    case 'double':
       return 'real';
+    case 'double':
+      return 'double';
     case 'decimal':
       return `numeric(${c.precision ?? 10}, ${c.scale ?? 0})`;
     case 'datetime':
@@ -31,22 +43,28 @@ export function sqliteType(c: ColumnDef): string {
 }
 
 export function postgresType(c: ColumnDef): string {
+  if (c.columnType) return c.columnType;
   switch (c.type) {
     case 'string':
       return `varchar(${c.length ?? 255})`;
+    case 'char':
+      return `char(${c.length ?? 1})`;
     case 'text':
     case 'enum':
       return 'text';
+    case 'array':
+      return 'text[]';
     case 'uuid':
       return 'uuid';
     case 'json':
       return 'jsonb';
     case 'integer':
-      return 'integer';
+      return c.autoincrement ? 'serial' : 'int';
+    case 'tinyint':
     case 'smallint':
       return 'smallint';
     case 'bigint':
-      return 'bigint';
+      return c.autoincrement ? 'bigserial' : 'bigint';
     case 'boolean':
       return 'boolean';
     case 'float':
@@ -56,11 +74,11 @@ export function postgresType(c: ColumnDef): string {
     case 'decimal':
       return `numeric(${c.precision ?? 10}, ${c.scale ?? 0})`;
     case 'datetime':
-      return 'timestamptz';
+      return c.length ? `timestamptz(${c.length})` : 'timestamptz';
     case 'date':
       return 'date';
     case 'time':
-      return 'time';
+      return `time(${c.length ?? 0})`;
     case 'blob':
       return 'bytea';
   }
@@ -69,38 +87,51 @@ export function postgresType(c: ColumnDef): string {
 const mysqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
 export function mysqlType(c: ColumnDef): string {
+  if (c.columnType) return c.columnType;
+  const unsigned = c.unsigned ? ' unsigned' : '';
   switch (c.type) {
     case 'string':
       return `varchar(${c.length ?? 255})`;
+    case 'char':
+      return `char(${c.length ?? 1})`;
     case 'text':
+    case 'array':
       return 'text';
     case 'enum':
       return `enum(${(c.items ?? []).map(mysqlString).join(', ')})`;
     case 'uuid':
-      return 'char(36)';
+      return 'varchar(36)';
     case 'json':
       return 'json';
     case 'integer':
-      return 'int';
+      return `int${unsigned}`;
+    case 'tinyint':
+      return `tinyint${unsigned}`;
     case 'smallint':
-      return 'smallint';
+      return `smallint${unsigned}`;
     case 'bigint':
-      return 'bigint';
+      return `bigint${unsigned}`;
     case 'boolean':
       return 'tinyint(1)';
     case 'float':
-      return 'float';
+      return `float${unsigned}`;
     case 'double':
-      return 'double';
+      return `double${unsigned}`;
     case 'decimal':
-      return `decimal(${c.precision ?? 10}, ${c.scale ?? 0})`;
+      return `decimal(${c.precision ?? 10}, ${c.scale ?? 0})${unsigned}`;
     case 'datetime':
-      return 'datetime(3)';
+      return c.length ? `datetime(${c.length})` : 'datetime';
     case 'date':
       return 'date';
     case 'time':
-      return 'time';
+      return c.length ? `time(${c.length})` : 'time';
     case 'blob':
-      return 'longblob';
+      return 'blob';
   }
+}
+
+/** "Now" as each platform's MikroORM writes it for a column of `length` fractional digits. */
+export function currentTimestamp(dialect: 'sqlite' | 'postgresql' | 'mysql', length: number | undefined): string {
+  if (dialect === 'sqlite') return "(strftime('%s', 'now') * 1000)";
+  return length ? `current_timestamp(${length})` : 'current_timestamp';
 }

@@ -48,7 +48,9 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
   const createIndexes: Op[] = [];
   const addFks: Op[] = [];
 
+  const comments: Op[] = [];
   for (const [a, b] of common) {
+    if ((a.comment ?? '') !== (b.comment ?? '')) comments.push({ kind: 'commentTable', table: b.name, ...(b.comment ? { comment: b.comment } : {}) });
     const aFks = new Map(a.foreignKeys.map((f) => [f.name, f]));
     const bFks = new Map(b.foreignKeys.map((f) => [f.name, f]));
     for (const f of a.foreignKeys) {
@@ -98,6 +100,7 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
     ...createIndexes,
     ...createTables,
     ...addFks,
+    ...comments,
   ];
 }
 

@@ -19,6 +19,8 @@ export type Op =
   | { kind: 'dropIndex'; table: string; index: string }
   | { kind: 'addForeignKey'; table: string; foreignKey: ForeignKeyDef }
   | { kind: 'dropForeignKey'; table: string; foreignKey: string }
+  /** Sets (or, without `comment`, removes) a table's comment. */
+  | { kind: 'commentTable'; table: string; comment?: string }
   /** Hand-written SQL (`this.sql(...)`): run as is, invisible to schema replay. */
   | { kind: 'sql'; sql: string };
 

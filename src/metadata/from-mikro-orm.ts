@@ -24,11 +24,15 @@ export class EntityMappingError extends Error {
 }
 
 const TYPE_NAMES: Record<string, ColumnType> = {
-  string: 'string', varchar: 'string', 'character varying': 'string', stringtype: 'string', char: 'string', character: 'string',
-  nvarchar: 'string', nchar: 'string', varchar2: 'string',
+  string: 'string', varchar: 'string', 'character varying': 'string', stringtype: 'string',
+  nvarchar: 'string', varchar2: 'string',
+  // reflect-metadata sees no type for a union (`string | null`); MikroORM makes it a string.
+  any: 'string', unknown: 'string',
+  char: 'char', character: 'char', nchar: 'char', bpchar: 'char', charactertype: 'char',
   text: 'text', texttype: 'text', mediumtext: 'text', longtext: 'text', tinytext: 'text', clob: 'text', citext: 'text',
   number: 'integer', integer: 'integer', int: 'integer', int4: 'integer', integertype: 'integer', mediumint: 'integer', mediuminttype: 'integer', serial: 'integer',
-  smallint: 'smallint', int2: 'smallint', tinyint: 'smallint', smallinttype: 'smallint', tinyinttype: 'smallint', smallserial: 'smallint',
+  tinyint: 'tinyint', tinyinttype: 'tinyint',
+  smallint: 'smallint', int2: 'smallint', smallinttype: 'smallint', smallserial: 'smallint',
   bigint: 'bigint', int8: 'bigint', biginttype: 'bigint', bigserial: 'bigint',
   float: 'float', real: 'float', float4: 'float', floattype: 'float',
   double: 'double', 'double precision': 'double', float8: 'double', doubletype: 'double',
@@ -42,7 +46,8 @@ const TYPE_NAMES: Record<string, ColumnType> = {
   uuid: 'uuid', uuidtype: 'uuid',
   blob: 'blob', buffer: 'blob', uint8array: 'blob', blobtype: 'blob', bytea: 'blob', uint8arraytype: 'blob',
   longblob: 'blob', mediumblob: 'blob', tinyblob: 'blob', binary: 'blob', varbinary: 'blob',
-  enum: 'enum', enumtype: 'enum', enumarraytype: 'json',
+  enum: 'enum', enumtype: 'enum',
+  array: 'array', arraytype: 'array', enumarraytype: 'array',
 };
 
 /** A column spec parsed from an SQL type (`numeric(12,4)`, `varchar(80)`), or undefined when it names no type tidemark has. */
@@ -56,7 +61,9 @@ export function parseColumnType(columnType: string): Pick<ColumnDef, 'type' | 'l
   if (base === 'tinyint' && a === 1) return { type: 'boolean' };
   const type = TYPE_NAMES[base];
   if (!type) return undefined;
-  if (type === 'string') return { type, length: a ?? (base === 'char' || base === 'character' || base === 'nchar' ? 1 : 255) };
+  if (type === 'string') return { type, length: a ?? 255 };
+  if (type === 'char') return { type, length: a ?? 1 };
+  if ((type === 'datetime' || type === 'time') && a) return { type, length: a };
   if (type === 'decimal') return { type, precision: a ?? 10, scale: b ?? 0 };
   return { type };
 }
@@ -78,20 +85,41 @@ function typeName(prop: EntityProperty): string {
   return String(t ?? '');
 }
 
-type Explicit = Map<EntityProperty, string>;
+/** What the app itself wrote on a property, before MikroORM's discovery filled in what the reading platform (SQLite's) derives. */
+interface Written {
+  columnType?: string;
+  length?: number;
+  unsigned?: boolean;
+  index?: boolean | string;
+}
+
+type Explicit = Map<EntityProperty, Written>;
+
+type TypeSpec = Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale' | 'items' | 'columnType'>;
+
+const PORTABLE_COLUMN_TYPE = /^\s*(?:(?:varchar|char|character)\s*\(\s*\d+\s*\)|(?:numeric|decimal)\s*\(\s*\d+\s*(?:,\s*\d+\s*)?\)|int|integer|bigint|smallint|text|date)\s*$/i;
 
 /** The column's type: a `columnType` the app wrote wins, then the property's type, then the type MikroORM derived. */
-function columnTypeOf(meta: EntityMetadata, prop: EntityProperty, explicit: Explicit): Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale'> {
-  if (prop.enum && prop.items?.length) return { type: 'enum' };
-  const written = explicit.get(prop);
+function columnTypeOf(meta: EntityMetadata, prop: EntityProperty, explicit: Explicit): TypeSpec {
+  const items = (prop.items ?? []) as unknown[];
+  // MikroORM stores an enum of strings as one, anything else (numbers, or a const enum whose
+  // items it cannot see) in a tinyint.
+  const enumArray = prop.customType?.constructor?.name === 'EnumArrayType' || (prop.enum && prop.array);
+  if (enumArray) return items.length ? { type: 'array', items: items.map(String) } : { type: 'array' };
+  if (prop.enum) return items.length && items.every((i) => typeof i === 'string') ? { type: 'enum', items: items as string[] } : { type: 'tinyint' };
+  const written = explicit.get(prop)?.columnType;
   const fromColumnType = written !== undefined ? parseColumnType(written) : undefined;
-  if (fromColumnType) return fromColumnType;
+  // MikroORM declares a written type verbatim on every platform; tidemark does too where all
+  // three dialects accept the spelling, else it declares each dialect's own type for it.
+  if (fromColumnType) return PORTABLE_COLUMN_TYPE.test(written!) ? { ...fromColumnType, columnType: written!.trim().toLowerCase() } : fromColumnType;
   const name = typeName(prop);
   // `Date` (the runtime class) is a timestamp; `'date'` (MikroORM's DateType) is a calendar date.
   const mapped = name === 'Date' ? 'datetime' : TYPE_NAMES[name.toLowerCase()];
   if (mapped) {
-    const spec: Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale'> = { type: mapped };
+    const spec: TypeSpec = { type: mapped };
     if (mapped === 'string') spec.length = prop.length ?? 255;
+    if (mapped === 'char') spec.length = prop.length ?? 1;
+    if ((mapped === 'datetime' || mapped === 'time') && prop.length) spec.length = prop.length;
     if (mapped === 'decimal') {
       spec.precision = prop.precision ?? 10;
       spec.scale = prop.scale ?? 0;
@@ -114,13 +142,27 @@ function defaults(prop: EntityProperty): Pick<ColumnDef, 'default' | 'defaultRaw
   return {};
 }
 
-function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: string, explicit: Explicit): ColumnDef {
-  const col: ColumnDef = { name: fieldName, ...columnTypeOf(meta, prop, explicit) };
-  if (col.type === 'enum') col.items = (prop.items ?? []).map(String);
+const NUMERIC: ReadonlySet<ColumnType> = new Set(['integer', 'tinyint', 'smallint', 'bigint', 'float', 'double', 'decimal']);
+
+function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: string, ctx: MappingContext): ColumnDef {
+  const col: ColumnDef = { name: fieldName, ...columnTypeOf(meta, prop, ctx.explicit) };
   if (prop.nullable) col.nullable = true;
   if (prop.primary) col.primary = true;
   if (prop.primary && prop.autoincrement && (col.type === 'integer' || col.type === 'bigint')) col.autoincrement = true;
+  // MikroORM makes numeric keys unsigned where the platform has unsigned types (MySQL, MariaDB),
+  // and any numeric column the app marked unsigned.
+  const unsigned = ctx.explicit.get(prop)?.unsigned ?? (prop.primary ? true : undefined);
+  if (unsigned && NUMERIC.has(col.type)) col.unsigned = true;
   Object.assign(col, defaults(prop));
+  if (prop.version && col.type === 'datetime') {
+    // Each platform writes "now" its own way (SQLite's is an strftime expression), at MikroORM's
+    // version precision of 3 where the app gave none.
+    delete col.default;
+    delete col.defaultRaw;
+    col.defaultNow = true;
+    if (ctx.explicit.get(prop)?.length === undefined) col.length = 3;
+  }
+  if (prop.comment) col.comment = prop.comment;
   return col;
 }
 
@@ -154,9 +196,6 @@ function refuseUnsupported(meta: EntityMetadata, ctx: MappingContext): void {
   if (ctx.userChecks.has(meta.className)) throw new EntityMappingError(`${meta.className}: check constraints (@Check) are not supported yet; add them with this.sql(...) in a migration`);
   for (const prop of meta.props) {
     if (prop.persist === false || prop.formula) continue;
-    if (prop.kind === 'embedded' || prop.embedded) {
-      throw new EntityMappingError(`${meta.className}.${prop.name}: embeddables are not supported yet; use columns on the entity, or a json property`);
-    }
     if ((prop as { polymorphic?: boolean }).polymorphic) throw new EntityMappingError(`${meta.className}.${prop.name}: polymorphic relations are not supported yet`);
     if (prop.generated) throw new EntityMappingError(`${meta.className}.${prop.name}: generated columns are not supported yet`);
   }
@@ -179,23 +218,34 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
 
   for (const prop of meta.props) {
     if (prop.persist === false || prop.formula) continue;
+    if (prop.kind === 'embedded') {
+      // An embeddable is one JSON column (`object: true`) or its own properties as prefixed
+      // columns, which MikroORM lists among the entity's properties.
+      if (!prop.object || insideObject(meta, prop)) continue;
+      columns.push({ name: prop.fieldNames[0]!, type: 'json', ...(prop.nullable ? { nullable: true } : {}), ...(prop.comment ? { comment: prop.comment } : {}) });
+      continue;
+    }
     if (prop.kind === 'scalar') {
-      columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!, ctx.explicit));
+      if (insideObject(meta, prop)) continue;
+      columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!, ctx));
     } else if (isOwningRelation(prop)) {
       const target = ctx.all.get(prop.targetMeta?.className ?? prop.type);
       if (!target) throw new EntityMappingError(`${meta.className}.${prop.name}: target entity '${prop.type}' is not among the entities`);
       const refCols = prop.referencedColumnNames;
       prop.fieldNames.forEach((field, i) => {
         const targetProp = target.props.find((p) => p.fieldNames?.[0] === refCols[i]) ?? target.properties[target.primaryKeys[i]!]!;
-        const ref = scalarColumn(target, targetProp, field, ctx.explicit);
+        const ref = scalarColumn(target, targetProp, field, ctx);
         delete ref.autoincrement;
         delete ref.default;
         delete ref.defaultRaw;
+        delete ref.defaultNow;
+        delete ref.comment;
         const col: ColumnDef = { ...ref, name: field };
         if (prop.nullable) col.nullable = true;
         else delete col.nullable;
         if (prop.primary) col.primary = true;
         else delete col.primary;
+        if (prop.comment) col.comment = prop.comment;
         columns.push(col);
       });
       const fk: ForeignKeyDef = {
@@ -209,14 +259,17 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
       if (onDelete) fk.onDelete = onDelete;
       if (onUpdate) fk.onUpdate = onUpdate;
       foreignKeys.push(fk);
+      const index = ctx.explicit.get(prop)?.index;
       if (prop.kind === '1:1' || prop.unique) {
-        indexes.push({ name: typeof prop.unique === 'string' ? prop.unique : nameFor(prop.fieldNames, 'unique'), columns: [...prop.fieldNames], unique: true });
-      } else if (prop.index !== false || meta.pivotTable) {
-        // MikroORM indexes every many-to-one where the platform wants foreign keys indexed
-        // (SQLite, MySQL; it writes that choice into a generated pivot's `index`), a pivot
-        // table's key columns included. The snapshot is the same for every dialect, so it
-        // always does, unless the app said `index: false`.
-        indexes.push({ name: typeof prop.index === 'string' ? prop.index : nameFor(prop.fieldNames, 'index'), columns: [...prop.fieldNames] });
+        // A one-to-one that is the primary key is unique already.
+        if (!(prop.primary && !meta.compositePK)) {
+          indexes.push({ name: typeof prop.unique === 'string' ? prop.unique : nameFor(prop.fieldNames, 'unique'), columns: [...prop.fieldNames], unique: true });
+        }
+      } else if (index !== false && !hasOwnIndex(meta, prop)) {
+        // MikroORM indexes a many-to-one's columns (a pivot table's included) where its platform
+        // indexes foreign keys (SQLite, MySQL, MariaDB), and on every platform when the app asked.
+        const name = typeof index === 'string' ? index : typeof prop.index === 'string' ? prop.index : nameFor(prop.fieldNames, 'index');
+        indexes.push({ name, columns: [...prop.fieldNames], ...(index ? {} : { foreignKey: true }) });
       }
       continue;
     } else {
@@ -233,7 +286,8 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
   }
   for (const idx of meta.indexes) {
     const cols = fieldsOf(idx.properties as string | string[]);
-    indexes.push({ name: idx.name ?? nameFor(cols, 'index'), columns: cols });
+    const fulltext = (idx as { type?: string }).type === 'fulltext';
+    indexes.push({ name: idx.name ?? nameFor(cols, 'index'), columns: cols, ...(fulltext ? { type: 'fulltext' as const } : {}) });
   }
   for (const u of meta.uniques) {
     const cols = fieldsOf(u.properties as string | string[]);
@@ -245,7 +299,24 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
     columns,
     indexes: indexes.filter((i) => (seen.has(i.name) ? false : (seen.add(i.name), true))),
     foreignKeys,
+    ...(meta.comment ? { comment: meta.comment } : {}),
   };
+}
+
+/** A property stored inside an embeddable kept as one JSON column (`object: true`), at any depth. */
+function insideObject(meta: EntityMetadata, prop: EntityProperty): boolean {
+  for (let parent = prop.embedded ? meta.properties[prop.embedded[0]] : undefined; parent; parent = parent.embedded ? meta.properties[parent.embedded[0]] : undefined) {
+    if (parent.object) return true;
+  }
+  return false;
+}
+
+/** The app declared a one-column index on this relation itself (`@Index({ properties: ['author'] })`), so MikroORM adds none. */
+function hasOwnIndex(meta: EntityMetadata, prop: EntityProperty): boolean {
+  return meta.indexes.some((idx) => {
+    const props = idx.properties === undefined ? [] : Array.isArray(idx.properties) ? idx.properties : [idx.properties];
+    return props.length === 1 && props[0] === prop.name;
+  });
 }
 
 /** The renames stated with `@RenamedFrom`, as table and column names. */
@@ -351,13 +422,21 @@ export async function snapshotFromEntities(input: LoadedEntities): Promise<{ sch
   const metadataProvider = await metadataProviderFor(input);
   const settings = input.metadata;
   const appDiscovery = settings.discovery ?? {};
-  // The column types the app wrote (`columnType: 'numeric(12,4)'`), seen before MikroORM fills
-  // in the ones it derives per platform: written ones are honoured, derived ones are not needed.
-  const written = new Map<string, Map<string, string>>();
+  // What the app wrote (`columnType: 'numeric(12,4)'`, `length`, `unsigned`, `index`), seen
+  // before MikroORM fills in what the reading platform derives: written values are honoured,
+  // derived ones are re-derived per dialect when the migration compiles.
+  const written = new Map<string, Map<string, Written>>();
   const userChecks = new Set<string>();
   const onMetadata = (meta: EntityMetadata, platform: unknown) => {
-    const own = new Map<string, string>();
-    for (const prop of Object.values(meta.properties)) if (prop.columnTypes?.[0]) own.set(prop.name, prop.columnTypes[0]);
+    const own = new Map<string, Written>();
+    for (const prop of Object.values(meta.properties)) {
+      const w: Written = {};
+      if (prop.columnTypes?.[0]) w.columnType = prop.columnTypes[0];
+      if (prop.length !== undefined && prop.length !== null) w.length = prop.length;
+      if (prop.unsigned !== undefined && prop.unsigned !== null) w.unsigned = prop.unsigned;
+      if (prop.index !== undefined && prop.index !== null) w.index = prop.index;
+      own.set(prop.name, w);
+    }
     written.set(meta.className, own);
     if (meta.checks?.length) userChecks.add(meta.className);
     return (appDiscovery.onMetadata as ((m: EntityMetadata, p: unknown) => unknown) | undefined)?.(meta, platform);
@@ -390,9 +469,10 @@ export async function snapshotFromEntities(input: LoadedEntities): Promise<{ sch
     // A single-table-inheritance root carries its children's properties too.
     const family = metas.filter((m) => m === meta || m.root === meta || m.root?.class === meta.class).map((m) => written.get(m.className));
     for (const prop of meta.props) {
-      const ct = family.map((own) => own?.get(prop.name)).find((c) => c !== undefined);
-      // Written on a scalar; a relation's column follows its target's primary key.
-      if (ct !== undefined && prop.kind === 'scalar') explicit.set(prop, ct);
+      const w = family.map((own) => own?.get(prop.name)).find((c) => c !== undefined);
+      if (!w) continue;
+      // A relation's column type follows its target's primary key.
+      explicit.set(prop, prop.kind === 'scalar' ? w : { ...w, columnType: undefined });
     }
   }
   const schemaGenerator = (settings.extra?.schemaGenerator ?? {}) as { defaultDeleteRule?: string; defaultUpdateRule?: string };

@@ -46,6 +46,10 @@ export function invert(op: Op, before: SchemaSnapshot): Op[] {
       const foreignKey = table(before, op.table).foreignKeys.find((f) => f.name === op.foreignKey)!;
       return [{ kind: 'addForeignKey', table: op.table, foreignKey }];
     }
+    case 'commentTable': {
+      const comment = table(before, op.table).comment;
+      return [{ kind: 'commentTable', table: op.table, ...(comment ? { comment } : {}) }];
+    }
     case 'sql':
       throw new IrreversibleError('hand-written SQL cannot be inverted automatically');
   }

@@ -3,7 +3,7 @@ import type { Op } from '../diff/ops.ts';
 import { compileOps } from './compile.ts';
 import type { ColumnSpec, ReferentialAction } from '../schema/types.ts';
 import { runContext } from './context.ts';
-import { TableBuilder } from './table-builder.ts';
+import { indexDef, TableBuilder, type IndexOptions } from './table-builder.ts';
 
 /** A migration class as found in a file: its id and parents are readable without a database. */
 export interface MigrationClass {
@@ -71,8 +71,13 @@ export abstract class TidemarkMigration extends Migration {
     this.#ops.push({ kind: 'renameColumn', table, from, to });
   }
 
-  createIndex(table: string, name: string, columns: string[], options: { unique?: boolean } = {}): void {
-    this.#ops.push({ kind: 'createIndex', table, index: { name, columns, ...(options.unique ? { unique: true } : {}) } });
+  createIndex(table: string, name: string, columns: string[], options: IndexOptions & { unique?: boolean } = {}): void {
+    this.#ops.push({ kind: 'createIndex', table, index: indexDef(name, columns, options) });
+  }
+
+  /** Sets a table's comment; `null` removes it. */
+  commentTable(table: string, comment: string | null): void {
+    this.#ops.push({ kind: 'commentTable', table, ...(comment ? { comment } : {}) });
   }
 
   dropIndex(table: string, name: string): void {

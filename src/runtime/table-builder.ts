@@ -1,4 +1,15 @@
-import type { ColumnSpec, ForeignKeyDef, ReferentialAction, TableDef } from '../schema/types.ts';
+import type { ColumnSpec, ForeignKeyDef, IndexDef, ReferentialAction, TableDef } from '../schema/types.ts';
+
+export interface IndexOptions {
+  /** A full-text index (`gin(to_tsvector(...))` on PostgreSQL, `FULLTEXT` on MySQL/MariaDB). */
+  type?: 'fulltext';
+  /** MikroORM's index on a foreign key's columns: created where MikroORM indexes foreign keys, not on PostgreSQL. */
+  foreignKey?: boolean;
+}
+
+export function indexDef(name: string, columns: string[], options: IndexOptions & { unique?: boolean }): IndexDef {
+  return { name, columns, ...(options.unique ? { unique: true } : {}), ...(options.type ? { type: options.type } : {}), ...(options.foreignKey ? { foreignKey: true } : {}) };
+}
 
 /** Collects a table's definition inside `this.createTable(name, (t) => { ... })`. */
 export class TableBuilder {
@@ -13,13 +24,18 @@ export class TableBuilder {
     return this;
   }
 
-  index(name: string, columns: string[]): this {
-    this.#table.indexes.push({ name, columns });
+  index(name: string, columns: string[], options: IndexOptions = {}): this {
+    this.#table.indexes.push(indexDef(name, columns, options));
     return this;
   }
 
-  unique(name: string, columns: string[]): this {
-    this.#table.indexes.push({ name, columns, unique: true });
+  unique(name: string, columns: string[], options: IndexOptions = {}): this {
+    this.#table.indexes.push(indexDef(name, columns, { ...options, unique: true }));
+    return this;
+  }
+
+  comment(text: string): this {
+    this.#table.comment = text;
     return this;
   }
 

@@ -146,6 +146,12 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
       replace(op.table, { ...t, foreignKeys: t.foreignKeys.filter((f) => f.name !== op.foreignKey) });
       break;
     }
+    case 'commentTable': {
+      const t = requireTable(schema, op.table, op);
+      const { comment: _old, ...rest } = t;
+      replace(op.table, op.comment ? { ...rest, comment: op.comment } : rest);
+      break;
+    }
     default: {
       const never: never = op;
       throw new ReplayError(`unknown operation ${JSON.stringify(never)}`);

@@ -13,23 +13,29 @@ export function normalizeColumn(c: ColumnDef): ColumnDef {
 
 export function normalizeSpec(c: ColumnSpec): ColumnSpec {
   const out: ColumnSpec = { type: c.type };
-  if (c.length !== undefined && c.type === 'string') out.length = c.length;
+  if (c.length !== undefined && (c.type === 'string' || c.type === 'char' || ((c.type === 'datetime' || c.type === 'time') && c.length > 0))) out.length = c.length;
   if (c.type === 'decimal') {
     if (c.precision !== undefined) out.precision = c.precision;
     if (c.scale !== undefined) out.scale = c.scale;
   }
-  if (c.type === 'enum' && c.items) out.items = [...c.items];
+  if ((c.type === 'enum' || c.type === 'array') && c.items) out.items = [...c.items];
   if (c.nullable) out.nullable = true;
   if (c.primary) out.primary = true;
   if (c.autoincrement) out.autoincrement = true;
+  if (c.unsigned) out.unsigned = true;
   if (c.default !== undefined && c.default !== null) out.default = c.default;
   if (c.defaultRaw !== undefined && c.defaultRaw !== null) out.defaultRaw = c.defaultRaw;
+  if (c.defaultNow) out.defaultNow = true;
+  if (c.comment) out.comment = c.comment;
+  if (c.columnType) out.columnType = c.columnType;
   return out;
 }
 
 function normalizeIndex(i: IndexDef): IndexDef {
   const out: IndexDef = { name: i.name, columns: [...i.columns] };
   if (i.unique) out.unique = true;
+  if (i.type) out.type = i.type;
+  if (i.foreignKey) out.foreignKey = true;
   return out;
 }
 
@@ -51,6 +57,7 @@ export function normalizeTable(t: TableDef): TableDef {
     columns: t.columns.map(normalizeColumn),
     indexes: t.indexes.map(normalizeIndex).sort(byName),
     foreignKeys: t.foreignKeys.map(normalizeForeignKey).sort(byName),
+    ...(t.comment ? { comment: t.comment } : {}),
   };
 }
 

@@ -7,8 +7,12 @@
 /** Logical column types; each dialect maps them to its own native type at run time. */
 export type ColumnType =
   | 'string'
+  /** Fixed length (`char(n)`). */
+  | 'char'
   | 'text'
   | 'integer'
+  /** MikroORM's `tinyint`, also what it stores a numeric enum in: smallint on PostgreSQL. */
+  | 'tinyint'
   | 'smallint'
   | 'bigint'
   | 'float'
@@ -21,11 +25,13 @@ export type ColumnType =
   | 'json'
   | 'uuid'
   | 'enum'
+  /** A list: `text[]` on PostgreSQL, text elsewhere (MikroORM's ArrayType); with `items`, an enum array. */
+  | 'array'
   | 'blob';
 
 export const COLUMN_TYPES: readonly ColumnType[] = [
-  'string', 'text', 'integer', 'smallint', 'bigint', 'float', 'double', 'decimal',
-  'boolean', 'datetime', 'date', 'time', 'json', 'uuid', 'enum', 'blob',
+  'string', 'char', 'text', 'integer', 'tinyint', 'smallint', 'bigint', 'float', 'double', 'decimal',
+  'boolean', 'datetime', 'date', 'time', 'json', 'uuid', 'enum', 'array', 'blob',
 ];
 
 /** A literal default value; `defaultRaw` carries an SQL expression instead. */
@@ -37,15 +43,25 @@ export type ReferentialAction = 'cascade' | 'set null' | 'restrict' | 'no action
 export interface ColumnSpec {
   type: ColumnType;
   nullable?: boolean;
-  /** Character length for `string`. */
+  /** Character length for `string` and `char`; fractional-second digits for `datetime` and `time`. */
   length?: number;
   /** Precision and scale for `decimal`. */
   precision?: number;
   scale?: number;
-  /** Allowed values for `enum`. */
+  /** Allowed values for `enum` (and an enum `array`). */
   items?: string[];
   primary?: boolean;
   autoincrement?: boolean;
+  /** Unsigned integer (MySQL/MariaDB; MikroORM makes numeric keys and the columns pointing at them unsigned). */
+  unsigned?: boolean;
+  /** The current time as each dialect's MikroORM platform writes it (a `version` date's default). */
+  defaultNow?: boolean;
+  comment?: string;
+  /**
+   * The SQL type the entity wrote (`columnType: 'varchar(40)'`), declared verbatim on every
+   * dialect as MikroORM does; `type` says what it is. Only spellings all three dialects accept.
+   */
+  columnType?: string;
   default?: DefaultValue;
   /** An SQL expression used verbatim as the default, e.g. `current_timestamp`. */
   defaultRaw?: string;
@@ -59,6 +75,13 @@ export interface IndexDef {
   name: string;
   columns: string[];
   unique?: boolean;
+  /** A full-text index: `gin(to_tsvector(...))` on PostgreSQL, `FULLTEXT` on MySQL/MariaDB, plain on SQLite. */
+  type?: 'fulltext';
+  /**
+   * The index MikroORM adds to a foreign key's columns where its platform indexes foreign keys
+   * (SQLite, MySQL, MariaDB); PostgreSQL gets none, as MikroORM creates none there.
+   */
+  foreignKey?: boolean;
 }
 
 export interface ForeignKeyDef {
@@ -75,6 +98,7 @@ export interface TableDef {
   columns: ColumnDef[];
   indexes: IndexDef[];
   foreignKeys: ForeignKeyDef[];
+  comment?: string;
 }
 
 export const SNAPSHOT_FORMAT = 1;

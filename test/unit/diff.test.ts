@@ -31,6 +31,8 @@ function show(op: Op): string {
       return `addForeignKey ${op.table}.${op.foreignKey.name}`;
     case 'dropForeignKey':
       return `dropForeignKey ${op.table}.${op.foreignKey}`;
+    case 'commentTable':
+      return `commentTable ${op.table}`;
     case 'sql':
       return `sql ${op.sql}`;
   }
