@@ -29,6 +29,7 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
       for (const c of table.columns) w.writeLine(`t.column(${literal(c.name)}, ${spec(c)});`);
       if (table.comment) w.writeLine(`t.comment(${literal(table.comment)});`);
       for (const i of table.indexes) w.writeLine(`t.${i.unique ? 'unique' : 'index'}(${literal(i.name)}, ${literal(i.columns)}${indexOptions(i, false)});`);
+      for (const c of table.checks ?? []) w.writeLine(`t.check(${literal(c.name)}, ${literal(c.expression)});`);
       for (const f of table.foreignKeys) {
         w.writeLine(`t.foreignKey(${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`);
       }
@@ -49,6 +50,8 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
       `this.addForeignKey(${literal(table)}, ${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`,
     ),
   dropForeignKey: (w, op) => void w.writeLine(`this.dropForeignKey(${literal(op.table)}, ${literal(op.foreignKey)});`),
+  addCheck: (w, op) => void w.writeLine(`this.addCheck(${literal(op.table)}, ${literal(op.check.name)}, ${literal(op.check.expression)});`),
+  dropCheck: (w, op) => void w.writeLine(`this.dropCheck(${literal(op.table)}, ${literal(op.check)});`),
   commentTable: (w, op) => void w.writeLine(`this.commentTable(${literal(op.table)}, ${op.comment === undefined ? 'null' : literal(op.comment)});`),
   sql: (w, op) => void w.writeLine(`this.sql(${literal(op.sql)});`),
 };

@@ -1,5 +1,5 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
-export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph } from './api.ts';
+export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase } from './api.ts';
 export { initProject } from './api.ts';
 export type { InitOptions, InitResult } from './commands/init.ts';
 export type { SqlScriptOptions } from './migrate/sql-script.ts';
@@ -9,3 +9,5 @@ export * from './errors.ts';
 export * from './runtime/index.ts';
 export type { Op } from './diff/ops.ts';
 export type { SchemaSnapshot, TableDef, ColumnDef, IndexDef, ForeignKeyDef } from './schema/types.ts';
+export type { BaselineOptions, BaselineResult } from './migrate/baseline.ts';
+export type { Drift } from './introspect/drift.ts';

@@ -25,6 +25,10 @@ export function describeOp(op: Op): string {
       return `add foreign key ${op.foreignKey.name} on ${op.table}`;
     case 'dropForeignKey':
       return `drop foreign key ${op.foreignKey} on ${op.table}`;
+    case 'addCheck':
+      return `add check ${op.check.name} on ${op.table}`;
+    case 'dropCheck':
+      return `drop check ${op.check} on ${op.table}`;
     case 'commentTable':
       return op.comment ? `comment on table ${op.table}` : `remove the comment of table ${op.table}`;
     case 'sql':

@@ -168,6 +168,7 @@ export function createTable(schema: SchemaModule, table: TableDef, opts: ColumnO
   if (opts.enumCheck === 'named') {
     for (const c of table.columns) if (c.type === 'enum' && c.items?.length) q = q.addCheckConstraint(enumCheckName(table.name, c.name), enumCheck(c));
   }
+  for (const c of table.checks ?? []) q = q.addCheckConstraint(c.name, sql.raw(c.expression));
   for (const fk of table.foreignKeys) {
     q = q.addForeignKeyConstraint(fk.name, fk.columns as never, fk.referencedTable, fk.referencedColumns, (cb) => applyForeignKeyActions(cb, fk));
   }

@@ -68,6 +68,10 @@ function mysqlDialect(name: DialectName): Dialect {
           const fk = op.foreignKey;
           return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
         }
+        case 'addCheck':
+          return [text(schema.alterTable(op.table).addCheckConstraint(op.check.name, sql.raw(op.check.expression)))];
+        case 'dropCheck':
+          return [text(schema.alterTable(op.table).dropConstraint(op.check))];
         case 'commentTable':
           return [`alter table ${ident(op.table)} comment = ${sqlString(op.comment ?? '')}`];
         case 'dropForeignKey':

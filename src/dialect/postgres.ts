@@ -7,14 +7,16 @@ import type { Dialect } from './dialect.ts';
 import { postgresType } from './types.ts';
 
 const schema = schemaBuilder('postgres');
-const options: ColumnOptions = {
-  platform: 'postgresql',
-  type: postgresType,
-  // `serial`/`bigserial` carry the sequence, as MikroORM declares an autoincrement key.
-  autoincrement: (c) => c,
-  booleanAsInt: false,
-  enumCheck: 'named',
-};
+/** `identity`: autoincrement keys as identity columns (config `postgresql.identity`); else `serial`, as MikroORM declares them. */
+function columnOptions(identity: boolean): ColumnOptions {
+  return {
+    platform: 'postgresql',
+    type: identity ? (c) => postgresType({ ...c, autoincrement: false }) : postgresType,
+    autoincrement: identity ? (c) => c.generatedByDefaultAsIdentity() : (c) => c,
+    booleanAsInt: false,
+    enumCheck: 'named',
+  };
+}
 
 const ident = (n: string) => `"${n.replace(/"/g, '""')}"`;
 
@@ -80,7 +82,9 @@ function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
   return out;
 }
 
-export const postgres: Dialect = {
+function postgresDialect(identity: boolean): Dialect {
+  const options = columnOptions(identity);
+  return {
   name: 'postgresql',
   transactionalDdl: true,
   compile(op: Op, before: SchemaSnapshot): string[] {
@@ -101,7 +105,7 @@ export const postgres: Dialect = {
       }
       case 'addColumn': {
         const c = op.column;
-        const add = text(schema.alterTable(op.table).addColumn(c.name, sql.raw(postgresType(c)), columnModifiers(c, false, options)));
+        const add = text(schema.alterTable(op.table).addColumn(c.name, sql.raw(options.type(c)), columnModifiers(c, false, options)));
         const check = !hasCheck(c) ? [] : c.type === 'array' ? [arrayCheck(op.table, c)] : [text(schema.alterTable(op.table).addCheckConstraint(enumCheckName(op.table, c.name), enumCheck(c)))];
         return [add, ...check, ...(c.comment ? [columnComment(op.table, c)] : [])];
       }
@@ -128,8 +132,16 @@ export const postgres: Dialect = {
       }
       case 'dropForeignKey':
         return [text(schema.alterTable(op.table).dropConstraint(op.foreignKey))];
+      case 'addCheck':
+        return [text(schema.alterTable(op.table).addCheckConstraint(op.check.name, sql.raw(op.check.expression)))];
+      case 'dropCheck':
+        return [text(schema.alterTable(op.table).dropConstraint(op.check))];
       case 'commentTable':
         return [tableComment(op.table, op.comment)];
     }
   },
 };
+}
+
+export const postgres = postgresDialect(false);
+export const postgresIdentity = postgresDialect(true);

@@ -114,6 +114,8 @@ export const sqlite: Dialect = {
         if (sqliteRebuilds(op, before)) return rebuild(tableOf(op.table), afterOf(op.table), sameColumns);
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
       // SQLite keeps a table's comment in the statement that created it.
+      case 'addCheck':
+      case 'dropCheck':
       case 'commentTable':
       case 'alterColumn':
       case 'addForeignKey':

@@ -49,6 +49,8 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
   const addFks: Op[] = [];
 
   const comments: Op[] = [];
+  const dropChecks: Op[] = [];
+  const addChecks: Op[] = [];
   for (const [a, b] of common) {
     if ((a.comment ?? '') !== (b.comment ?? '')) comments.push({ kind: 'commentTable', table: b.name, ...(b.comment ? { comment: b.comment } : {}) });
     const aFks = new Map(a.foreignKeys.map((f) => [f.name, f]));
@@ -59,6 +61,10 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
     for (const f of b.foreignKeys) {
       if (!sameJson(f, aFks.get(f.name))) addFks.push({ kind: 'addForeignKey', table: b.name, foreignKey: f });
     }
+    const aChecks = new Map((a.checks ?? []).map((c) => [c.name, c]));
+    const bChecks = new Map((b.checks ?? []).map((c) => [c.name, c]));
+    for (const c of a.checks ?? []) if (!sameJson(c, bChecks.get(c.name))) dropChecks.push({ kind: 'dropCheck', table: a.name, check: c.name });
+    for (const c of b.checks ?? []) if (!sameJson(c, aChecks.get(c.name))) addChecks.push({ kind: 'addCheck', table: b.name, check: c });
     const aIdx = new Map(a.indexes.map((i) => [i.name, i]));
     const bIdx = new Map(b.indexes.map((i) => [i.name, i]));
     for (const i of a.indexes) {
@@ -91,6 +97,7 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
   // way round, so a new table's foreign key finds the column and index it points at.
   return [
     ...renames,
+    ...dropChecks,
     ...dropFks,
     ...dropTables,
     ...dropIndexes,
@@ -100,6 +107,7 @@ export function diff(prev: SchemaSnapshot, next: SchemaSnapshot, hints: RenameHi
     ...createIndexes,
     ...createTables,
     ...addFks,
+    ...addChecks,
     ...comments,
   ];
 }

@@ -1,4 +1,4 @@
-import type { ColumnDef, ForeignKeyDef, IndexDef, TableDef } from '../schema/types.ts';
+import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, TableDef } from '../schema/types.ts';
 
 /**
  * The one vocabulary of schema changes. `diff` produces these, `codegen` renders them as
@@ -19,6 +19,8 @@ export type Op =
   | { kind: 'dropIndex'; table: string; index: string }
   | { kind: 'addForeignKey'; table: string; foreignKey: ForeignKeyDef }
   | { kind: 'dropForeignKey'; table: string; foreignKey: string }
+  | { kind: 'addCheck'; table: string; check: CheckDef }
+  | { kind: 'dropCheck'; table: string; check: string }
   /** Sets (or, without `comment`, removes) a table's comment. */
   | { kind: 'commentTable'; table: string; comment?: string }
   /** Hand-written SQL (`this.sql(...)`): run as is, invisible to schema replay. */

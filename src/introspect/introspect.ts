@@ -77,7 +77,7 @@ async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]
       name,
       columns: cols.map((c) => {
         const base = str(c.udt_name);
-        const type = base === 'varchar' && c.len != null ? `varchar(${c.len})` : base === 'numeric' && c.p != null ? `numeric(${c.p},${c.s ?? 0})` : base;
+        const type = (base === 'varchar' || base === 'bpchar') && c.len != null ? `${base}(${c.len})` : base === 'numeric' && c.p != null ? `numeric(${c.p},${c.s ?? 0})` : base;
         return { name: str(c.column_name), type: canonicalType('postgresql', type), nullable: c.is_nullable === 'YES' };
       }),
       primaryKey: pk.map((r) => str(r.attname)),

@@ -29,15 +29,19 @@ export interface PhysicalSchema {
 export function canonicalType(dialect: DialectName, type: string): string {
   let t = type.toLowerCase().trim().replace(/\s*,\s*/g, ',').replace(/\s*\(\s*/g, '(').replace(/\s*\)/g, ')');
   if (dialect === 'mysql' || dialect === 'mariadb') {
-    t = t.replace(/^(tinyint|smallint|mediumint|int|bigint)\((\d+)\)( unsigned)?$/, (_m, base, width) => (base === 'tinyint' && width === '1' ? 'tinyint(1)' : base));
+    t = t.replace(/^integer\b/, 'int').replace(/^numeric\b/, 'decimal');
+    // Display widths are noise (MariaDB reports int(10) unsigned); tinyint(1) is the boolean.
+    t = t.replace(/^(tinyint|smallint|mediumint|int|bigint)\((\d+)\)/, (_m, base, width) => (base === 'tinyint' && width === '1' ? 'tinyint(1)' : base));
     if (dialect === 'mariadb' && t === 'json') t = 'longtext';
   }
   if (dialect === 'postgresql') {
     const aliases: Record<string, string> = {
-      int4: 'integer', int2: 'smallint', int8: 'bigint', bool: 'boolean', float4: 'real', float8: 'double precision',
-      'timestamp with time zone': 'timestamptz', 'time without time zone': 'time', 'character varying': 'varchar',
+      int4: 'integer', int: 'integer', serial: 'integer', int2: 'smallint', int8: 'bigint', bigserial: 'bigint', bool: 'boolean', float4: 'real', float8: 'double precision',
+      'timestamp with time zone': 'timestamptz', 'time without time zone': 'time', 'character varying': 'varchar', bpchar: 'char', character: 'char', _text: 'text[]',
     };
-    t = t.replace(/^[a-z0-9 ]+/, (base) => aliases[base.trim()] ?? base.trim());
+    t = t.replace(/^[a-z0-9_ ]+/, (base) => aliases[base.trim()] ?? base.trim());
+    // Fractional-second precision is not read back; the type is.
+    t = t.replace(/^(timestamptz|time)\(\d+\)$/, '$1');
   }
   return t;
 }
@@ -54,7 +58,11 @@ export function expectedPhysical(snapshot: SchemaSnapshot, dialect: DialectName)
         name: t.name,
         columns: t.columns.map((c) => ({ name: c.name, type: canonicalType(dialect, nativeType[dialect](c)), nullable: Boolean(c.nullable) })),
         primaryKey: t.columns.filter((c) => c.primary).map((c) => c.name),
-        indexes: t.indexes.map((i) => ({ name: i.name, columns: i.columns, unique: Boolean(i.unique) })),
+        indexes: t.indexes
+          // PostgreSQL gets no index for a foreign key (as MikroORM makes it), and its full-text
+          // index is on an expression, which reads back without columns.
+          .filter((i) => !(dialect === 'postgresql' && i.foreignKey))
+          .map((i) => ({ name: i.name, columns: dialect === 'postgresql' && i.type === 'fulltext' ? [] : i.columns, unique: Boolean(i.unique) })),
         foreignKeys: t.foreignKeys.map((f) => ({
           name: f.name,
           columns: f.columns,

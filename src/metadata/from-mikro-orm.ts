@@ -7,6 +7,8 @@
 import type { EntityMetadata, EntityProperty, NamingStrategy } from '@mikro-orm/core';
 import type { DialectName } from '../dialect/dialect.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
+import { mysqlType, postgresType, sqliteType } from '../dialect/types.ts';
+import { canonicalType } from '../introspect/physical.ts';
 import { fitIdentifier } from '../schema/naming.ts';
 import type { ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { SNAPSHOT_FORMAT } from '../schema/types.ts';
@@ -97,6 +99,13 @@ type Explicit = Map<EntityProperty, Written>;
 
 type TypeSpec = Pick<ColumnDef, 'type' | 'length' | 'precision' | 'scale' | 'items' | 'columnType'>;
 
+/** The dialect whose own declaration of the parsed type is exactly the written one (`jsonb`, `tinyint(1)`), if any. */
+function nativeDialectOf(written: string, spec: TypeSpec): DialectName | undefined {
+  const col = { name: '', ...spec } as ColumnDef;
+  const candidates: [DialectName, string][] = [['postgresql', postgresType(col)], ['mysql', mysqlType(col)], ['sqlite', sqliteType(col)]];
+  return candidates.find(([d, native]) => canonicalType(d, native) === canonicalType(d, written))?.[0];
+}
+
 const PORTABLE_COLUMN_TYPE = /^\s*(?:(?:varchar|char|character)\s*\(\s*\d+\s*\)|(?:numeric|decimal)\s*\(\s*\d+\s*(?:,\s*\d+\s*)?\)|int|integer|bigint|smallint|text|date)\s*$/i;
 
 /** The column's type: a `columnType` the app wrote wins, then the property's type, then the type MikroORM derived. */
@@ -111,7 +120,14 @@ function columnTypeOf(meta: EntityMetadata, prop: EntityProperty, explicit: Expl
   const fromColumnType = written !== undefined ? parseColumnType(written) : undefined;
   // MikroORM declares a written type verbatim on every platform; tidemark does too where all
   // three dialects accept the spelling, else it declares each dialect's own type for it.
-  if (fromColumnType) return PORTABLE_COLUMN_TYPE.test(written!) ? { ...fromColumnType, columnType: written!.trim().toLowerCase() } : fromColumnType;
+  if (fromColumnType) {
+    if (PORTABLE_COLUMN_TYPE.test(written!)) return { ...fromColumnType, columnType: written!.trim().toLowerCase() };
+    const spelledBy = nativeDialectOf(written!, fromColumnType);
+    if (spelledBy) return fromColumnType;
+    throw new EntityMappingError(
+      `${meta.className}.${prop.name}: columnType '${written}' is not declared the same on SQLite, PostgreSQL and MySQL/MariaDB, and one migrations folder serves all three; write type: '${fromColumnType.type}' (declared per dialect as MikroORM does), or a columnType every dialect accepts (varchar(n), char(n), numeric(p,s), int, bigint, smallint, text, date)`,
+    );
+  }
   const name = typeName(prop);
   // `Date` (the runtime class) is a timestamp; `'date'` (MikroORM's DateType) is a calendar date.
   const mapped = name === 'Date' ? 'datetime' : TYPE_NAMES[name.toLowerCase()];
@@ -142,6 +158,22 @@ function defaults(prop: EntityProperty): Pick<ColumnDef, 'default' | 'defaultRaw
   return {};
 }
 
+/** Raw defaults that only some dialects run, with what to write instead (MikroORM writes raw defaults verbatim everywhere). */
+const DIALECT_DEFAULTS: [RegExp, string, string][] = [
+  [/^\s*now\s*\(\s*\)\s*$/i, 'SQLite has no now()', `defaultRaw: 'current_timestamp'`],
+  [/^\s*(localtimestamp|current_timestamp\s*\(\s*\d+\s*\))\s*$/i, 'SQLite has no such timestamp', `defaultRaw: 'current_timestamp'`],
+  [/\b(gen_random_uuid|uuid_generate_v[1-4])\s*\(/i, 'it is PostgreSQL only', 'a value from the entity (`id = randomUUID()`)'],
+  [/^\s*uuid\s*\(\s*\)\s*$/i, 'it is MySQL only', 'a value from the entity (`id = randomUUID()`)'],
+  [/\bnextval\s*\(/i, 'it is PostgreSQL only', 'autoincrement, or a value from the entity'],
+];
+
+function refuseDialectDefault(meta: EntityMetadata, prop: EntityProperty, raw: string): void {
+  const hit = DIALECT_DEFAULTS.find(([re]) => re.test(raw));
+  if (hit) {
+    throw new EntityMappingError(`${meta.className}.${prop.name}: defaultRaw '${raw}' does not run on every dialect (${hit[1]}), and one migrations folder serves SQLite, PostgreSQL and MySQL/MariaDB; use ${hit[2]}`);
+  }
+}
+
 const NUMERIC: ReadonlySet<ColumnType> = new Set(['integer', 'tinyint', 'smallint', 'bigint', 'float', 'double', 'decimal']);
 
 function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: string, ctx: MappingContext): ColumnDef {
@@ -154,6 +186,7 @@ function scalarColumn(meta: EntityMetadata, prop: EntityProperty, fieldName: str
   const unsigned = ctx.explicit.get(prop)?.unsigned ?? (prop.primary ? true : undefined);
   if (unsigned && NUMERIC.has(col.type)) col.unsigned = true;
   Object.assign(col, defaults(prop));
+  if (col.defaultRaw !== undefined && !prop.version) refuseDialectDefault(meta, prop, col.defaultRaw);
   if (prop.version && col.type === 'datetime') {
     // Each platform writes "now" its own way (SQLite's is an strftime expression), at MikroORM's
     // version precision of 3 where the app gave none.
@@ -181,8 +214,8 @@ interface MappingContext {
   schema?: string;
   defaultDeleteRule?: string;
   defaultUpdateRule?: string;
-  /** Entities with checks the app wrote (MikroORM adds its own for enums, which tidemark makes itself). */
-  userChecks: Set<string>;
+  /** How many checks each entity wrote: MikroORM appends its own for enums, which tidemark makes itself. */
+  userChecks: Map<string, number>;
 }
 
 /** What tidemark cannot express yet; named rather than silently dropped. */
@@ -193,7 +226,6 @@ function refuseUnsupported(meta: EntityMetadata, ctx: MappingContext): void {
   if (meta.schema && meta.schema !== '*' && meta.schema !== (ctx.schema ?? 'public')) {
     throw new EntityMappingError(`${meta.className}: schema '${meta.schema}' is not supported (tidemark migrates one schema: set it with ?schema= on the URL)`);
   }
-  if (ctx.userChecks.has(meta.className)) throw new EntityMappingError(`${meta.className}: check constraints (@Check) are not supported yet; add them with this.sql(...) in a migration`);
   for (const prop of meta.props) {
     if (prop.persist === false || prop.formula) continue;
     if ((prop as { polymorphic?: boolean }).polymorphic) throw new EntityMappingError(`${meta.className}.${prop.name}: polymorphic relations are not supported yet`);
@@ -293,12 +325,17 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
     const cols = fieldsOf(u.properties as string | string[]);
     indexes.push({ name: u.name ?? nameFor(cols, 'unique'), columns: cols, unique: true });
   }
+  const checks = meta.checks.slice(0, ctx.userChecks.get(meta.className) ?? 0).map((c) => {
+    if (typeof c.expression !== 'string') throw new EntityMappingError(`${meta.className}: check ${c.name ?? ''} has no SQL expression`);
+    return { name: c.name ?? nameFor(c.property ? fieldsOf(c.property as string) : [], 'check' as never), expression: c.expression };
+  });
   const seen = new Set<string>();
   return {
     name: table,
     columns,
     indexes: indexes.filter((i) => (seen.has(i.name) ? false : (seen.add(i.name), true))),
     foreignKeys,
+    ...(checks.length ? { checks } : {}),
     ...(meta.comment ? { comment: meta.comment } : {}),
   };
 }
@@ -426,7 +463,7 @@ export async function snapshotFromEntities(input: LoadedEntities): Promise<{ sch
   // before MikroORM fills in what the reading platform derives: written values are honoured,
   // derived ones are re-derived per dialect when the migration compiles.
   const written = new Map<string, Map<string, Written>>();
-  const userChecks = new Set<string>();
+  const userChecks = new Map<string, number>();
   const onMetadata = (meta: EntityMetadata, platform: unknown) => {
     const own = new Map<string, Written>();
     for (const prop of Object.values(meta.properties)) {
@@ -438,7 +475,7 @@ export async function snapshotFromEntities(input: LoadedEntities): Promise<{ sch
       own.set(prop.name, w);
     }
     written.set(meta.className, own);
-    if (meta.checks?.length) userChecks.add(meta.className);
+    userChecks.set(meta.className, meta.checks?.length ?? 0);
     return (appDiscovery.onMetadata as ((m: EntityMetadata, p: unknown) => unknown) | undefined)?.(meta, platform);
   };
   const options: Record<string, unknown> = {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ResolvedConfig } from '../config.ts';
 import type { Dialect } from '../dialect/dialect.ts';
-import { dialectFor } from '../dialect/index.ts';
+import { dialectFor, type DialectOptions } from '../dialect/index.ts';
 import { ConfigError, DatabaseError, HistoryError, InterruptedError, MigrationFailedError, TargetError, TidemarkError, UsageError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
@@ -67,6 +67,7 @@ export interface Session {
   rows: VersionRow[];
   executed: string[];
   notices: string[];
+  dialectOptions: DialectOptions;
 }
 
 export interface SessionOptions {
@@ -104,7 +105,7 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
       throw new DatabaseError(`${url.display}: ${redact(firstLine(error))}`);
     }
     const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
-    return await fn({ history, db, url, rows, executed, notices: [] });
+    return await fn({ history, db, url, rows, executed, notices: [], dialectOptions: config.dialectOptions });
   } finally {
     await lock?.release().catch(() => undefined);
     await db.close();
@@ -169,7 +170,7 @@ function segments(s: Session, dialect: Dialect, ids: string[], mode: Transaction
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
 export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode): Promise<string[]> {
   if (ids.length === 0) return [];
-  const dialect = dialectFor(s.url.dialect);
+  const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
   const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
   setRunContext({

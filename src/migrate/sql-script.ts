@@ -33,7 +33,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   const dialectName = options.dialect ?? config.url?.dialect;
   if (!dialectName) throw new ConfigError('--sql needs a dialect: pass --dialect sqlite|postgresql|mysql|mariadb, --url, or set url in the config');
   if (!DIALECTS.includes(dialectName)) throw new UsageError(`--dialect ${dialectName}: expected one of ${DIALECTS.join(', ')}`);
-  const dialect = dialectFor(dialectName);
+  const dialect = dialectFor(dialectName, config.dialectOptions);
   installTsLoader({ cacheDir: config.cacheDir });
   const history = await loadHistory(config.migrationsDir, process.cwd());
   const ops = await recordAll(history);

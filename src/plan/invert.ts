@@ -46,6 +46,12 @@ export function invert(op: Op, before: SchemaSnapshot): Op[] {
       const foreignKey = table(before, op.table).foreignKeys.find((f) => f.name === op.foreignKey)!;
       return [{ kind: 'addForeignKey', table: op.table, foreignKey }];
     }
+    case 'addCheck':
+      return [{ kind: 'dropCheck', table: op.table, check: op.check.name }];
+    case 'dropCheck': {
+      const check = (table(before, op.table).checks ?? []).find((c) => c.name === op.check)!;
+      return [{ kind: 'addCheck', table: op.table, check }];
+    }
     case 'commentTable': {
       const comment = table(before, op.table).comment;
       return [{ kind: 'commentTable', table: op.table, ...(comment ? { comment } : {}) }];

@@ -75,6 +75,15 @@ export abstract class TidemarkMigration extends Migration {
     this.#ops.push({ kind: 'createIndex', table, index: indexDef(name, columns, options) });
   }
 
+  /** A check constraint; `expression` is SQL, used as written on every dialect. */
+  addCheck(table: string, name: string, expression: string): void {
+    this.#ops.push({ kind: 'addCheck', table, check: { name, expression } });
+  }
+
+  dropCheck(table: string, name: string): void {
+    this.#ops.push({ kind: 'dropCheck', table, check: name });
+  }
+
   /** Sets a table's comment; `null` removes it. */
   commentTable(table: string, comment: string | null): void {
     this.#ops.push({ kind: 'commentTable', table, ...(comment ? { comment } : {}) });

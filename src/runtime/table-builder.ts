@@ -34,6 +34,12 @@ export class TableBuilder {
     return this;
   }
 
+  /** A check constraint; `expression` is SQL, used as written on every dialect. */
+  check(name: string, expression: string): this {
+    (this.#table.checks ??= []).push({ name, expression });
+    return this;
+  }
+
   comment(text: string): this {
     this.#table.comment = text;
     return this;

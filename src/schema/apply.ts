@@ -146,6 +146,18 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
       replace(op.table, { ...t, foreignKeys: t.foreignKeys.filter((f) => f.name !== op.foreignKey) });
       break;
     }
+    case 'addCheck': {
+      const t = requireTable(schema, op.table, op);
+      if ((t.checks ?? []).some((c) => c.name === op.check.name)) throw new ReplayError(`addCheck: check '${op.check.name}' already exists on '${op.table}'`);
+      replace(op.table, normalizeTable({ ...t, checks: [...(t.checks ?? []), op.check] }));
+      break;
+    }
+    case 'dropCheck': {
+      const t = requireTable(schema, op.table, op);
+      if (!(t.checks ?? []).some((c) => c.name === op.check)) throw new ReplayError(`dropCheck: check '${op.check}' does not exist on '${op.table}'`);
+      replace(op.table, normalizeTable({ ...t, checks: (t.checks ?? []).filter((c) => c.name !== op.check) }));
+      break;
+    }
     case 'commentTable': {
       const t = requireTable(schema, op.table, op);
       const { comment: _old, ...rest } = t;

@@ -57,6 +57,7 @@ export function normalizeTable(t: TableDef): TableDef {
     columns: t.columns.map(normalizeColumn),
     indexes: t.indexes.map(normalizeIndex).sort(byName),
     foreignKeys: t.foreignKeys.map(normalizeForeignKey).sort(byName),
+    ...(t.checks?.length ? { checks: t.checks.map((c) => ({ name: c.name, expression: c.expression })).sort(byName) } : {}),
     ...(t.comment ? { comment: t.comment } : {}),
   };
 }

@@ -93,11 +93,19 @@ export interface ForeignKeyDef {
   onUpdate?: ReferentialAction;
 }
 
+/** A check constraint the entity declares (`@Check`); its expression is SQL, used as written. */
+export interface CheckDef {
+  name: string;
+  expression: string;
+}
+
 export interface TableDef {
   name: string;
   columns: ColumnDef[];
   indexes: IndexDef[];
   foreignKeys: ForeignKeyDef[];
+  /** Sorted by name; absent when the table has none. */
+  checks?: CheckDef[];
   comment?: string;
 }
 

@@ -31,6 +31,10 @@ function show(op: Op): string {
       return `addForeignKey ${op.table}.${op.foreignKey.name}`;
     case 'dropForeignKey':
       return `dropForeignKey ${op.table}.${op.foreignKey}`;
+    case 'addCheck':
+      return `addCheck ${op.table}.${op.check.name}`;
+    case 'dropCheck':
+      return `dropCheck ${op.table}.${op.check}`;
     case 'commentTable':
       return `commentTable ${op.table}`;
     case 'sql':
