@@ -94,7 +94,7 @@ describe('an app with only src/mikro-orm.config.ts', () => {
     expect(existsSync(join(p.dir, 'migrations'))).toBe(false);
     const file = p.read('src/migrations/20260301000000_init.ts');
     expect(file).toContain(`this.createTable('app_book', (t) => {`);
-    expect(file).toContain(`t.column('c_price', { type: 'decimal', precision: 12, scale: 4 });`);
+    expect(file).toContain(`t.column('c_price', { type: 'decimal', precision: 12, scale: 4, columnType: 'numeric(12,4)' });`);
     expect(p.run(['gen-migration', '-m', 'again']).stdout).toMatch(/^No changes/);
   });
 
@@ -105,7 +105,7 @@ describe('an app with only src/mikro-orm.config.ts', () => {
     expect(columns(db, 'app_author')).toEqual(['id', 'c_full_name', 'c_email_address', 'c_born_on']);
     expect(columns(db, 'app_book')).toEqual(['id', 'c_book_title', 'c_price', 'c_page_count', 'app_written_by_id']);
     expect(columns(db, 'app_book_app_genres')).toEqual(['app_book_id', 'app_genre_id']);
-    expect(db.prepare(`select type from pragma_table_info('app_book') where name = 'c_price'`).get()).toEqual({ type: 'numeric(12, 4)' });
+    expect(db.prepare(`select type from pragma_table_info('app_book') where name = 'c_price'`).get()).toEqual({ type: 'numeric(12,4)' });
     db.close();
     expect(indexNames(p, 'app_book')).toEqual(['ind_app_book_app_written_by_id', 'ind_app_book_c_book_title']);
     expect(indexNames(p, 'app_author')).toEqual(['uni_app_author_c_email_address']);

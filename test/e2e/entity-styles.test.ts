@@ -51,8 +51,8 @@ describe('entities in every style', () => {
 
   it('written column types are honoured', () => {
     const file = p.read(`migrations/${p.migrations()[0]}`);
-    expect(file).toContain(`t.column('locale', { type: 'string', length: 12 });`);
-    expect(file).toContain(`t.column('weight', { type: 'decimal', precision: 10, scale: 3 });`);
+    expect(file).toContain(`t.column('locale', { type: 'string', length: 12, columnType: 'varchar(12)' });`);
+    expect(file).toContain(`t.column('weight', { type: 'decimal', precision: 10, scale: 3, columnType: 'numeric(10,3)' });`);
     expect(file).toContain(`t.column('total', { type: 'decimal', precision: 14, scale: 2 });`);
     // custom types: by the MikroORM type they extend, or by their own column type
     expect(file).toContain(`t.column('weight', { type: 'integer' });`);
@@ -133,27 +133,24 @@ describe('entity files that go wrong: one line naming file and entity, exit 1, n
     );
   });
 
-  it('an entity tidemark cannot express (an embedded value)', () => {
+  it('an entity tidemark cannot express (a generated column)', () => {
     const r = failing({
-      'Person.ts': `import { Embeddable, Embedded, Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
-
-@Embeddable()
-export class Address {
-  @Property()
-  city!: string;
-}
+      'Person.ts': `import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 @Entity()
 export class Person {
   @PrimaryKey()
   id!: number;
 
-  @Embedded(() => Address)
-  address!: Address;
+  @Property()
+  name!: string;
+
+  @Property({ type: 'string', generated: 'upper(name) stored' })
+  shout!: string;
 }
 `,
     });
-    expect(r.stderr.trim()).toBe('tidemark: entities/Person.ts: Person.address: embeddables are not supported yet; use columns on the entity, or a json property');
+    expect(r.stderr.trim()).toBe('tidemark: entities/Person.ts: Person.shout: generated columns are not supported yet');
   });
 
   it('a relation to a class that is not an entity', () => {

@@ -19,23 +19,23 @@ export class RichEsEntities extends TidemarkMigration {
       t.column('role', { type: 'enum', items: ['admin', 'member'], default: 'member' });
     });
     this.createTable('post', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('title', { type: 'string', length: 255 });
       t.column('author_id', { type: 'uuid' });
-      t.index('post_author_id_index', ['author_id']);
+      t.index('post_author_id_index', ['author_id'], { foreignKey: true });
       t.index('post_title_index', ['title']);
       t.foreignKey('post_author_id_foreign', ['author_id'], 'accounts', ['id'], { onDelete: 'cascade' });
     });
     this.createTable('tag', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('label', { type: 'string', length: 255 });
       t.unique('tag_label_unique', ['label']);
     });
     this.createTable('post_tags', (t) => {
-      t.column('post_id', { type: 'integer', primary: true });
-      t.column('tag_id', { type: 'integer', primary: true });
-      t.index('post_tags_post_id_index', ['post_id']);
-      t.index('post_tags_tag_id_index', ['tag_id']);
+      t.column('post_id', { type: 'integer', primary: true, unsigned: true });
+      t.column('tag_id', { type: 'integer', primary: true, unsigned: true });
+      t.index('post_tags_post_id_index', ['post_id'], { foreignKey: true });
+      t.index('post_tags_tag_id_index', ['tag_id'], { foreignKey: true });
       t.foreignKey('post_tags_post_id_foreign', ['post_id'], 'post', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
       t.foreignKey('post_tags_tag_id_foreign', ['tag_id'], 'tag', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
     });

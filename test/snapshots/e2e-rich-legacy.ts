@@ -30,14 +30,14 @@ export class RichLegacyEntities extends TidemarkMigration {
       t.unique('accounts_email_tenant_unique', ['email', 'tenant']);
     });
     this.createTable('post', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('title', { type: 'string', length: 255 });
       t.column('author_id', { type: 'uuid' });
-      t.column('parent_id', { type: 'integer', nullable: true });
+      t.column('parent_id', { type: 'integer', nullable: true, unsigned: true });
       t.column('pinned_by_id', { type: 'uuid', nullable: true });
-      t.index('post_author_id_index', ['author_id']);
+      t.index('post_author_id_index', ['author_id'], { foreignKey: true });
       t.index('post_author_title_index', ['author_id', 'title']);
-      t.index('post_parent_id_index', ['parent_id']);
+      t.index('post_parent_id_index', ['parent_id'], { foreignKey: true });
       t.unique('post_pinned_by_id_unique', ['pinned_by_id']);
       t.index('post_title_index', ['title']);
       t.foreignKey('post_author_id_foreign', ['author_id'], 'accounts', ['id'], { onDelete: 'cascade' });
@@ -45,15 +45,15 @@ export class RichLegacyEntities extends TidemarkMigration {
       t.foreignKey('post_pinned_by_id_foreign', ['pinned_by_id'], 'accounts', ['id'], { onDelete: 'set null' });
     });
     this.createTable('tag', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('label', { type: 'string', length: 255 });
       t.unique('tag_label_unique', ['label']);
     });
     this.createTable('post_tags', (t) => {
-      t.column('post_id', { type: 'integer', primary: true });
-      t.column('tag_id', { type: 'integer', primary: true });
-      t.index('post_tags_post_id_index', ['post_id']);
-      t.index('post_tags_tag_id_index', ['tag_id']);
+      t.column('post_id', { type: 'integer', primary: true, unsigned: true });
+      t.column('tag_id', { type: 'integer', primary: true, unsigned: true });
+      t.index('post_tags_post_id_index', ['post_id'], { foreignKey: true });
+      t.index('post_tags_tag_id_index', ['tag_id'], { foreignKey: true });
       t.foreignKey('post_tags_post_id_foreign', ['post_id'], 'post', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
       t.foreignKey('post_tags_tag_id_foreign', ['tag_id'], 'tag', ['id'], { onDelete: 'cascade', onUpdate: 'cascade' });
     });
