@@ -20,6 +20,9 @@ const indexOptions = (i: IndexDef, withUnique: boolean) => {
   return Object.keys(o).length ? `, ${literal(o)}` : '';
 };
 
+/** The acknowledgement `gen-migration --allow-data-loss` writes, so a reviewer sees it. */
+const accepted = (op: { dataLoss?: 'accepted' }) => (op.dataLoss === 'accepted' ? `, ${literal({ dataLoss: 'accepted' })}` : '');
+
 type Renderer<K extends OpKind> = (w: CodeBlockWriter, op: OpOf<K>) => void;
 
 /** One writer per operation kind; a new kind does not compile until it is rendered here. */
@@ -36,10 +39,10 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
     });
     w.write(');').newLine();
   },
-  dropTable: (w, op) => void w.writeLine(`this.dropTable(${literal(op.table)});`),
+  dropTable: (w, op) => void w.writeLine(`this.dropTable(${literal(op.table)}${accepted(op)});`),
   renameTable: (w, op) => void w.writeLine(`this.renameTable(${literal(op.from)}, ${literal(op.to)});`),
   addColumn: (w, op) => void w.writeLine(`this.addColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
-  dropColumn: (w, op) => void w.writeLine(`this.dropColumn(${literal(op.table)}, ${literal(op.column)});`),
+  dropColumn: (w, op) => void w.writeLine(`this.dropColumn(${literal(op.table)}, ${literal(op.column)}${accepted(op)});`),
   alterColumn: (w, op) => void w.writeLine(`this.alterColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
   renameColumn: (w, op) => void w.writeLine(`this.renameColumn(${literal(op.table)}, ${literal(op.from)}, ${literal(op.to)});`),
   createIndex: (w, { table, index }) =>

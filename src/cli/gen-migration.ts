@@ -25,6 +25,10 @@ export class GenMigrationCommand extends TidemarkCommand {
   noRename = Option.Array('--no-rename', { description: 'Say that a dropped table or table.column was not renamed (its data is dropped)' });
   allowDestructive = Option.Boolean('--allow-destructive', false, { description: 'Write the migration even if it drops tables or columns, narrows types or adds NOT NULL without a default' });
   allow = Option.Array('--allow', { description: 'Allow one destructive change: a code (TM102) or code:target (TM102:user.age) (repeatable)' });
+  allowDataLoss = Option.Array('--allow-data-loss', {
+    description:
+      "Accept, in the migration, that a drop deletes rows: TM101:<table> or TM102:<table>.<column> (repeatable); written as { dataLoss: 'accepted' } so migrate up does not refuse it",
+  });
 
   async run(): Promise<number> {
     if (!this.check && !this.message?.trim()) throw new UsageError('gen-migration needs -m "<message>" (what the migration does)');
@@ -36,6 +40,7 @@ export class GenMigrationCommand extends TidemarkCommand {
       renames: parseRenames(this.rename ?? []),
       notRenamed: this.noRename,
       allow: { all: this.allowDestructive, items: this.allow },
+      allowDataLoss: this.allowDataLoss,
       ask: process.stdin.isTTY && process.stdout.isTTY && !process.env.CI ? (q) => askYesNo(this, `${q.description}. Renamed? (--rename ${q.answer}) [y/N] `) : undefined,
       message: this.message ?? '',
       empty: this.empty,

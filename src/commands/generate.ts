@@ -3,7 +3,8 @@ import { diff, type RenameHints } from '../diff/diff.ts';
 import type { Op } from '../diff/ops.ts';
 import { EntityError, HistoryError, TidemarkError, UsageError } from '../errors.ts';
 import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro-orm.ts';
-import { refused, type Allowance } from '../plan/gate.ts';
+import { acceptedDataLoss, refused, type Allowance } from '../plan/gate.ts';
+import type { Warning } from '../plan/lint.ts';
 import { plan, type MigrationPlan } from '../plan/plan.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
@@ -32,6 +33,12 @@ export interface GenerateOptions {
   ask?: (question: RenameQuestion) => Promise<boolean>;
   /** Destructive changes allowed into the migration. */
   allow?: Allowance;
+  /**
+   * Drops whose deleted rows the migration accepts (`TM101:<table>`, `TM102:<table>.<column>`):
+   * written into it as `{ dataLoss: 'accepted' }`, so `migrate up` does not refuse them for
+   * holding rows. Implies `allow` for those changes.
+   */
+  allowDataLoss?: string[];
   /** The clock that stamps the id (injected so output is reproducible). */
   now?: () => Date;
 }
@@ -120,8 +127,18 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   if (ops.length === 0 && !options.empty) return { kind: 'noChanges' };
   if (options.check) return { kind: 'changes', ops };
 
-  const p = plan(state.schema, ops);
-  const blocked = refused(p.warnings, options.allow);
+  let p = plan(state.schema, ops);
+  const losses = acceptedDataLoss(p.warnings, options.allowDataLoss ?? []);
+  if (losses.malformed.length) {
+    throw new UsageError(`--allow-data-loss ${losses.malformed[0]}: expected TM101:<table> or TM102:<table>.<column>`);
+  }
+  if (losses.unknown.length) {
+    const drops = p.warnings.filter((w) => w.code === 'TM101' || w.code === 'TM102').map((w) => `${w.code}:${w.target}`);
+    throw new UsageError(`--allow-data-loss ${losses.unknown[0]}: this migration has no such drop (${drops.length ? `it has ${drops.join(', ')}` : 'it drops nothing'}); nothing was written`);
+  }
+  p = { ...p, up: acknowledge(p.up, losses.accepted) };
+  const accepted = new Set(losses.accepted);
+  const blocked = refused(p.warnings, options.allow).filter((w) => !accepted.has(w));
   if (blocked.length) {
     const list = blocked.map((w) => `${w.code} ${w.message}`).join(', ');
     const each = blocked.map((w) => `--allow ${w.code}:${w.target}`).join(' ');
@@ -132,4 +149,14 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   const written = await writeMigration(config, state.newest, emitter!, { message: options.message, parents: head ? [head] : [], plan: p, after: p.after, now: options.now });
   mark('written');
   return { kind: 'written', ...written, plan: p };
+}
+
+/** Marks the drops `accepted` names with the acknowledgement the migration file carries. */
+function acknowledge(up: Op[], accepted: readonly Warning[]): Op[] {
+  const targets = new Set(accepted.map((w) => `${w.code}:${w.target}`));
+  return up.map((op) => {
+    if (op.kind === 'dropTable' && targets.has(`TM101:${op.table}`)) return { ...op, dataLoss: 'accepted' as const };
+    if (op.kind === 'dropColumn' && targets.has(`TM102:${op.table}.${op.column}`)) return { ...op, dataLoss: 'accepted' as const };
+    return op;
+  });
 }

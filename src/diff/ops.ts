@@ -8,10 +8,11 @@ import type { CheckDef, ColumnDef, ForeignKeyDef, IndexDef, TableDef } from '../
  */
 export type Op =
   | { kind: 'createTable'; table: TableDef }
-  | { kind: 'dropTable'; table: string }
+  /** `dataLoss: 'accepted'`: the migration says dropping rows is intended (checked at apply time). */
+  | { kind: 'dropTable'; table: string; dataLoss?: 'accepted' }
   | { kind: 'renameTable'; from: string; to: string }
   | { kind: 'addColumn'; table: string; column: ColumnDef }
-  | { kind: 'dropColumn'; table: string; column: string }
+  | { kind: 'dropColumn'; table: string; column: string; dataLoss?: 'accepted' }
   /** `column` is the complete new definition, so every dialect can compile it without guessing. */
   | { kind: 'alterColumn'; table: string; column: ColumnDef }
   | { kind: 'renameColumn'; table: string; from: string; to: string }

@@ -3,7 +3,8 @@ import type { Op } from '../diff/ops.ts';
 import { TidemarkError } from '../errors.ts';
 import { sqliteRebuilds } from '../dialect/sqlite.ts';
 import { applyOp, findTable } from '../schema/apply.ts';
-import type { ColumnDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
+import { misfitCondition, narrowing } from '../plan/narrowing.ts';
 
 /** A migration was refused before any of its statements ran; the database is unchanged by it. */
 export class PreconditionError extends TidemarkError {
@@ -15,6 +16,19 @@ export interface Precondition {
   sql: string;
   /** A sentence saying what is wrong, or undefined when the rows are fine. */
   problem(rows: Record<string, unknown>[]): string | undefined;
+  /** A line to print as the migration runs, whatever `problem` says (the rows a drop deletes). */
+  report?(rows: Record<string, unknown>[]): string | undefined;
+}
+
+export interface PreconditionOptions {
+  /**
+   * Refuse a drop that deletes rows (or non-null values) unless the migration acknowledges it
+   * (`{ dataLoss: 'accepted' }`) or `allowDataLoss` is set. `down` reports and does not refuse:
+   * reverting is itself the request to undo what the migration made.
+   */
+  refuseDataLoss?: boolean;
+  /** `migrate up --allow-data-loss`: the deploy accepts every loss. */
+  allowDataLoss?: boolean;
 }
 
 const count = (rows: Record<string, unknown>[]) => Number(Object.values(rows[0] ?? {})[0] ?? 0);
@@ -27,10 +41,9 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * table whose live columns are not what the history says (it would drop the difference).
  * Only tables and columns that exist at the migration's start are checked.
  */
-export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName): Precondition[] {
+export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName, options: PreconditionOptions = {}): Precondition[] {
   const q = (n: string) => (dialect === 'mysql' || dialect === 'mariadb' ? `\`${n.replace(/`/g, '``')}\`` : `"${n.replace(/"/g, '""')}"`);
   const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const len = dialect === 'mysql' || dialect === 'mariadb' ? 'char_length' : 'length';
   const existing = (table: string, columns: string[]) => {
     const t = findTable(before, table);
     return t && columns.every((c) => t.columns.some((x) => x.name === c)) ? t : undefined;
@@ -63,14 +76,35 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
             problem: (rows) => (count(rows) ? `${plural(count(rows), 'row')} of ${op.table} ${count(rows) === 1 ? 'has' : 'have'} NULL in ${to.name}: it cannot become NOT NULL without a default or a backfill (TM104)` : undefined),
           });
         }
-        const bound = narrowing(from, to);
-        if (bound) {
-          const where = bound.kind === 'length' ? `${len}(${q(to.name)}) > ${bound.max}` : `${q(to.name)} > ${bound.max} or ${q(to.name)} < ${bound.min}`;
+        const narrowed = narrowing(from, to);
+        const where = narrowed && misfitCondition(narrowed, q(to.name), dialect);
+        if (narrowed && where) {
           out.push({
             sql: `select count(*) as n from ${q(op.table)} where ${where}`,
-            problem: (rows) => (count(rows) ? `${plural(count(rows), 'row')} of ${op.table} ${count(rows) === 1 ? 'has' : 'have'} a ${to.name} that does not fit ${bound.describe} (TM103)` : undefined),
+            problem: (rows) =>
+              count(rows) ? `${plural(count(rows), 'row')} of ${op.table} ${count(rows) === 1 ? 'has' : 'have'} a ${to.name} that does not fit ${narrowed.describe} (TM103)` : undefined,
           });
         }
+        break;
+      }
+      case 'dropTable':
+      case 'dropColumn': {
+        const origin = origins.get(op.table);
+        const column = op.kind === 'dropColumn' ? op.column : undefined;
+        if (!origin || !existing(origin, column ? [column] : [])) break;
+        const code = op.kind === 'dropTable' ? `TM101:${op.table}` : `TM102:${op.table}.${column}`;
+        const what = op.kind === 'dropTable' ? `table ${op.table}` : `column ${op.table}.${column}`;
+        const unit = (n: number) => (column ? plural(n, 'non-null value') : plural(n, 'row'));
+        const acknowledged = op.dataLoss === 'accepted';
+        const call = op.kind === 'dropTable' ? `this.dropTable('${op.table}', { dataLoss: 'accepted' })` : `this.dropColumn('${op.table}', '${column}', { dataLoss: 'accepted' })`;
+        out.push({
+          sql: column ? `select count(${q(column)}) as n from ${q(origin)}` : `select count(*) as n from ${q(origin)}`,
+          problem: (rows) =>
+            count(rows) && options.refuseDataLoss && !acknowledged && !options.allowDataLoss
+              ? `dropping ${what} would delete ${unit(count(rows))} (${code.split(':')[0]}): accept the loss in the migration (${call}, or gen-migration --allow-data-loss ${code}), or at deploy with 'migrate up --allow-data-loss'`
+              : undefined,
+          report: (rows) => `drops ${what}: ${unit(count(rows))}${count(rows) && acknowledged ? ' (accepted in the migration)' : ''}`,
+        });
         break;
       }
       case 'createIndex': {
@@ -99,6 +133,7 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
       origins.set(op.to, origins.get(op.from) ?? op.from);
       origins.delete(op.from);
     }
+    if (op.kind === 'dropTable') origins.delete(op.table);
     schema = applyOp(schema, op);
   }
   return out;
@@ -119,23 +154,4 @@ function liveTableGuard(table: TableDef, lit: (s: string) => string): Preconditi
       return `table ${table.name} has ${what}: it was changed outside the typed operations (this.sql?), and rebuilding it would lose the difference; make the history match (a migration with the typed operations) first`;
     },
   };
-}
-
-const INT_RANGE: Partial<Record<ColumnDef['type'], [number, number]>> = {
-  smallint: [-32768, 32767],
-  integer: [-2147483648, 2147483647],
-};
-
-function narrowing(from: ColumnDef, to: ColumnDef): { kind: 'length'; max: number; describe: string } | { kind: 'range'; min: number; max: number; describe: string } | undefined {
-  if (from.type === 'string' && to.type === 'string' && (to.length ?? 255) < (from.length ?? 255)) {
-    return { kind: 'length', max: to.length ?? 255, describe: `string(${to.length ?? 255})` };
-  }
-  if ((from.type === 'text' || from.type === 'string') && to.type === 'string' && from.type !== to.type) {
-    return { kind: 'length', max: to.length ?? 255, describe: `string(${to.length ?? 255})` };
-  }
-  const range = INT_RANGE[to.type];
-  if (range && (from.type === 'bigint' || (from.type === 'integer' && to.type === 'smallint'))) {
-    return { kind: 'range', min: range[0], max: range[1], describe: to.type };
-  }
-  return undefined;
 }

@@ -5,6 +5,12 @@ import type { ColumnSpec, ReferentialAction } from '../schema/types.ts';
 import { runContext } from './context.ts';
 import { indexDef, TableBuilder, type IndexOptions } from './table-builder.ts';
 
+/** How a drop treats the data it deletes. */
+export interface DropOptions {
+  /** The rows (or values) the drop deletes are meant to go; reviewed in the migration. */
+  dataLoss?: 'accepted';
+}
+
 /** A migration class as found in a file: its id and parents are readable without a database. */
 export interface MigrationClass {
   readonly id: string;
@@ -46,8 +52,12 @@ export abstract class TidemarkMigration extends Migration {
     this.#ops.push({ kind: 'createTable', table: t.build() });
   }
 
-  dropTable(name: string): void {
-    this.#ops.push({ kind: 'dropTable', table: name });
+  /**
+   * `{ dataLoss: 'accepted' }` says the rows are meant to go: without it, `migrate up` refuses
+   * to drop a table that holds rows (unless run with `--allow-data-loss`).
+   */
+  dropTable(name: string, options: DropOptions = {}): void {
+    this.#ops.push({ kind: 'dropTable', table: name, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
   }
 
   renameTable(from: string, to: string): void {
@@ -58,8 +68,9 @@ export abstract class TidemarkMigration extends Migration {
     this.#ops.push({ kind: 'addColumn', table, column: { name: column, ...spec } });
   }
 
-  dropColumn(table: string, column: string): void {
-    this.#ops.push({ kind: 'dropColumn', table, column });
+  /** As `dropTable`: without `{ dataLoss: 'accepted' }`, a column holding non-null values is not dropped by `migrate up`. */
+  dropColumn(table: string, column: string, options: DropOptions = {}): void {
+    this.#ops.push({ kind: 'dropColumn', table, column, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
   }
 
   /** `spec` is the column's complete new definition. */
