@@ -16,9 +16,11 @@ import {
   type Expression,
   type OnModifyForeignAction,
 } from 'kysely';
-import { fitIdentifier } from '../schema/naming.ts';
+import { fitIdentifier, primaryKeyName } from '../schema/naming.ts';
 import type { ColumnDef, ForeignKeyDef, IndexDef, TableDef } from '../schema/types.ts';
-import { currentTimestamp } from './types.ts';
+import { currentTimestamp, stringLiteral } from './types.ts';
+
+export { stringLiteral };
 
 /**
  * Kysely's schema builder, compile-only: it quotes identifiers and literals correctly for
@@ -89,7 +91,7 @@ export function defaultSql(c: ColumnDef, booleanAsInt: boolean, platform?: Platf
   if (c.defaultRaw !== undefined) return c.defaultRaw;
   if (typeof c.default === 'boolean') return booleanAsInt ? (c.default ? '1' : '0') : String(c.default);
   if (typeof c.default === 'number') return String(c.default);
-  return `'${String(c.default).replace(/'/g, "''")}'`;
+  return stringLiteral(platform ?? 'sqlite', String(c.default));
 }
 
 /**
@@ -139,7 +141,8 @@ export interface ColumnOptions {
   inlineComment?: boolean;
 }
 
-export const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** A string literal for SQLite and PostgreSQL, where a backslash is an ordinary character. */
+export const sqlString = (s: string) => stringLiteral('postgresql', s);
 
 export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts: ColumnOptions) {
   return (c: ColumnDefinitionBuilder) => {
@@ -150,7 +153,7 @@ export function columnModifiers(column: ColumnDef, inlinePrimary: boolean, opts:
     const d = defaultExpression(opts.rawDefault && column.defaultRaw !== undefined ? { ...column, defaultRaw: opts.rawDefault(column.defaultRaw, column) } : column, opts.booleanAsInt, opts.platform);
     if (d) b = b.defaultTo(d);
     if (column.type === 'enum' && opts.enumCheck === 'inline' && column.items?.length) b = b.check(enumCheck(column));
-    if (column.comment && opts.inlineComment) b = b.modifyEnd(sql.raw(`comment ${sqlString(column.comment)}`));
+    if (column.comment && opts.inlineComment) b = b.modifyEnd(sql.raw(`comment ${stringLiteral(opts.platform, column.comment)}`));
     return b;
   };
 }
@@ -164,7 +167,7 @@ export function createTable(schema: SchemaModule, table: TableDef, opts: ColumnO
   for (const column of table.columns) {
     q = q.addColumn(column.name, sql.raw(opts.type(column)), columnModifiers(column, inline && column.primary === true, opts));
   }
-  if (pk.length > 1) q = q.addPrimaryKeyConstraint(`${table.name}_pkey`, pk.map((c) => c.name) as never);
+  if (pk.length > 1) q = q.addPrimaryKeyConstraint(primaryKeyName(table.name), pk.map((c) => c.name) as never);
   if (opts.enumCheck === 'named') {
     for (const c of table.columns) if (c.type === 'enum' && c.items?.length) q = q.addCheckConstraint(enumCheckName(table.name, c.name), enumCheck(c));
   }

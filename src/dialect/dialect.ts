@@ -10,4 +10,9 @@ export interface Dialect {
   readonly transactionalDdl: boolean;
   /** The SQL statements for `op`, applied to a database whose schema is `before`. */
   compile(op: Op, before: SchemaSnapshot): string[];
+  /**
+   * A migration's operations in the order this dialect can run them, each statement valid when
+   * it runs (same resulting schema); absent where the given order always is.
+   */
+  order?(ops: readonly Op[], before: SchemaSnapshot): Op[];
 }

@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
 import type { IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
-import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, sqlString, text, indexStatements, type ColumnOptions } from './builder.ts';
+import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, stringLiteral, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect, DialectName } from './dialect.ts';
+import { orderForMysql } from './order.ts';
 import { mysqlType } from './types.ts';
 
 const schema = schemaBuilder('mysql');
@@ -24,13 +25,14 @@ const fulltext = (table: string, i: IndexDef) => `alter table ${ident(table)} ad
 
 const createIndexes = (table: TableDef) => indexStatements(schema, table, { foreignKeyIndexes: true, fulltext });
 
-const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${sqlString(table.comment)}` : ''}`;
+const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${stringLiteral('mysql', table.comment)}` : ''}`;
 
 function mysqlDialect(name: DialectName): Dialect {
   return {
     name,
     // Every DDL statement commits implicitly; the runner records progress instead.
     transactionalDdl: false,
+    order: orderForMysql,
     compile(op: Op, before: SchemaSnapshot): string[] {
       switch (op.kind) {
         case 'sql':
@@ -73,7 +75,7 @@ function mysqlDialect(name: DialectName): Dialect {
         case 'dropCheck':
           return [text(schema.alterTable(op.table).dropConstraint(op.check))];
         case 'commentTable':
-          return [`alter table ${ident(op.table)} comment = ${sqlString(op.comment ?? '')}`];
+          return [`alter table ${ident(op.table)} comment = ${stringLiteral('mysql', op.comment ?? '')}`];
         case 'dropForeignKey':
           return [`alter table \`${op.table.replace(/`/g, '``')}\` drop foreign key \`${op.foreignKey.replace(/`/g, '``')}\``];
       }

@@ -65,15 +65,20 @@ function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
   const declared = (c: ColumnDef) => postgresType({ ...c, autoincrement: false });
   const checkName = enumCheckName(table, to.name);
   const checkChanged = hasCheck(from) !== hasCheck(to) || from.type !== to.type || JSON.stringify(from.items) !== JSON.stringify(to.items);
-  if (hasCheck(from) && checkChanged) out.push(text(alter().dropConstraint(checkName)));
-  if (declared(from) !== declared(to)) {
+  const retyped = declared(from) !== declared(to);
+  const hadDefault = from.default !== undefined || from.defaultRaw !== undefined || Boolean(from.defaultNow);
+  const defaultChanged = JSON.stringify([from.default, from.defaultRaw, from.defaultNow, from.defaultNow && from.length]) !== JSON.stringify([to.default, to.defaultRaw, to.defaultNow, to.defaultNow && to.length]);
+  const d = defaultExpression(to, false, 'postgresql');
+  // The old default and check are written for the old type (`default false` cannot become an
+  // integer): both go before the type changes, the new ones come after it.
+  if (hasCheck(from) && (checkChanged || retyped)) out.push(text(alter().dropConstraint(checkName)));
+  if (retyped && hadDefault) out.push(text(alter().alterColumn(to.name, (c) => c.dropDefault())));
+  if (retyped) {
     out.push(text(alter().alterColumn(to.name, (c) => c.setDataType(sql.raw(declared(to))))) + ` using ${ident(to.name)}::${declared(to)}`);
   }
-  if (hasCheck(to) && checkChanged) out.push(to.type === 'array' ? arrayCheck(table, to) : text(alter().addCheckConstraint(checkName, enumCheck(to))));
-  const d = defaultExpression(to, false, 'postgresql');
-  if (JSON.stringify([from.default, from.defaultRaw, from.defaultNow, from.defaultNow && from.length]) !== JSON.stringify([to.default, to.defaultRaw, to.defaultNow, to.defaultNow && to.length])) {
-    out.push(text(d ? alter().alterColumn(to.name, (c) => c.setDefault(d)) : alter().alterColumn(to.name, (c) => c.dropDefault())));
-  }
+  if (hasCheck(to) && (checkChanged || retyped)) out.push(to.type === 'array' ? arrayCheck(table, to) : text(alter().addCheckConstraint(checkName, enumCheck(to))));
+  if (d && (defaultChanged || (retyped && hadDefault))) out.push(text(alter().alterColumn(to.name, (c) => c.setDefault(d))));
+  else if (!d && defaultChanged && !(retyped && hadDefault)) out.push(text(alter().alterColumn(to.name, (c) => c.dropDefault())));
   if (Boolean(from.nullable) !== Boolean(to.nullable)) {
     out.push(...backfill(ident, table, from, to, false, 'postgresql'));
     out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));

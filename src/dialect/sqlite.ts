@@ -52,10 +52,23 @@ function rebuild(before: TableDef, after: TableDef, sourceOf: (c: ColumnDef) => 
     `insert into ${ident(temp)} (${targets.map(ident).join(', ')}) select ${sources.join(', ')} from ${ident(before.name)}`,
     ...counter,
     `drop table ${ident(before.name)}`,
+    // Views that select from the table would make the rename fail ("error in view v: no such
+    // table"): SQLite >= 3.26 re-parses every view as it renames. The legacy rename leaves
+    // their stored SQL as written, which names the table as it is called again afterwards.
+    'pragma legacy_alter_table = on',
     `alter table ${ident(temp)} rename to ${ident(after.name)}`,
+    'pragma legacy_alter_table = off',
     ...createIndexes(after),
+    // A view the rebuild broke (it selects a dropped column) fails here, inside the
+    // migration's transaction, instead of at its first query: a rename re-parses every view.
+    `create table ${ident(VIEW_CHECK)} (x)`,
+    `alter table ${ident(VIEW_CHECK)} rename to ${ident(`${VIEW_CHECK}_done`)}`,
+    `drop table ${ident(`${VIEW_CHECK}_done`)}`,
   ];
 }
+
+/** A scratch table whose rename makes SQLite re-check every view after a rebuild. */
+const VIEW_CHECK = '__tidemark_view_check';
 
 function lit(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

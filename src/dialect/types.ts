@@ -84,7 +84,17 @@ export function postgresType(c: ColumnDef): string {
   }
 }
 
-const mysqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+/**
+ * A string literal as `platform` reads it: the one quoting path for every literal tidemark
+ * writes by hand (defaults in copies and backfills, comments, enum items). MySQL/MariaDB treat
+ * a backslash as an escape (unless NO_BACKSLASH_ESCAPES), so it is doubled there, as Kysely's
+ * MySQL compiler does for the literals it builds.
+ */
+export function stringLiteral(platform: 'sqlite' | 'postgresql' | 'mysql', s: string): string {
+  const body = platform === 'mysql' ? s.replace(/\\/g, '\\\\').replace(/'/g, "''") : s.replace(/'/g, "''");
+  return `'${body}'`;
+}
+
 
 export function mysqlType(c: ColumnDef): string {
   if (c.columnType) return c.columnType;
@@ -98,7 +108,7 @@ export function mysqlType(c: ColumnDef): string {
     case 'array':
       return 'text';
     case 'enum':
-      return `enum(${(c.items ?? []).map(mysqlString).join(', ')})`;
+      return `enum(${(c.items ?? []).map((s) => stringLiteral('mysql', s)).join(', ')})`;
     case 'uuid':
       return 'varchar(36)';
     case 'json':

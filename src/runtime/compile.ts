@@ -7,7 +7,7 @@ import type { SchemaSnapshot } from '../schema/types.ts';
 export function compileOps(ops: readonly Op[], start: SchemaSnapshot, dialect: Dialect): string[] {
   const statements: string[] = [];
   let schema = start;
-  for (const op of ops) {
+  for (const op of dialect.order ? dialect.order(ops, start) : ops) {
     statements.push(...dialect.compile(op, schema));
     schema = applyOp(schema, op);
   }

@@ -102,8 +102,13 @@ describe('sqlite', () => {
         "delete from sqlite_sequence where name = '__tidemark_new_user'",
         "insert into sqlite_sequence (name, seq) select '__tidemark_new_user', seq from sqlite_sequence where name = 'user'",
         "drop table "user"",
+        "pragma legacy_alter_table = on",
         "alter table "__tidemark_new_user" rename to "user"",
+        "pragma legacy_alter_table = off",
         "create index "user_name_index" on "user" ("name")",
+        "create table "__tidemark_view_check" (x)",
+        "alter table "__tidemark_view_check" rename to "__tidemark_view_check_done"",
+        "drop table "__tidemark_view_check_done"",
       ]
     `);
     expect(sql[0]).toMatch(new RegExp(`^create table "${REBUILD_PREFIX}user"`));
@@ -112,8 +117,8 @@ describe('sqlite', () => {
       "delete from sqlite_sequence where name = '__tidemark_new_user'",
       "insert into sqlite_sequence (name, seq) select '__tidemark_new_user', seq from sqlite_sequence where name = 'user'",
     ]);
-    expect(sql.slice(4, 6)).toEqual(['drop table "user"', 'alter table "__tidemark_new_user" rename to "user"']);
-    expect(sql.slice(6)).toEqual(['create index "user_name_index" on "user" ("name")']);
+    expect(sql.slice(4, 8)).toEqual(['drop table "user"', 'pragma legacy_alter_table = on', 'alter table "__tidemark_new_user" rename to "user"', 'pragma legacy_alter_table = off']);
+    expect(sql.slice(8, 9)).toEqual(['create index "user_name_index" on "user" ("name")']);
   });
 
   test('add foreign key: rebuild', () => {
@@ -126,14 +131,19 @@ describe('sqlite', () => {
         "delete from sqlite_sequence where name = '__tidemark_new_order'",
         "insert into sqlite_sequence (name, seq) select '__tidemark_new_order', seq from sqlite_sequence where name = 'order'",
         "drop table "order"",
+        "pragma legacy_alter_table = on",
         "alter table "__tidemark_new_order" rename to "order"",
+        "pragma legacy_alter_table = off",
         "create index "order_customer_id_index" on "order" ("customer_id")",
         "create unique index "order_displayName_unique" on "order" ("displayName")",
+        "create table "__tidemark_view_check" (x)",
+        "alter table "__tidemark_view_check" rename to "__tidemark_view_check_done"",
+        "drop table "__tidemark_view_check_done"",
       ]
     `);
     expect(sql[0]).toContain('references "user" ("id") on delete cascade');
-    expect(sql.slice(4, 6)).toEqual(['drop table "order"', 'alter table "__tidemark_new_order" rename to "order"']);
-    expect(sql.slice(6)).toHaveLength(order.indexes.length);
+    expect(sql.slice(4, 8)).toEqual(['drop table "order"', 'pragma legacy_alter_table = on', 'alter table "__tidemark_new_order" rename to "order"', 'pragma legacy_alter_table = off']);
+    expect(sql.slice(8).filter((s) => s.startsWith('create') && s.includes('index'))).toHaveLength(order.indexes.length);
   });
 
   test('drop foreign key: rebuild', () => {
@@ -145,9 +155,14 @@ describe('sqlite', () => {
         "delete from sqlite_sequence where name = '__tidemark_new_order'",
         "insert into sqlite_sequence (name, seq) select '__tidemark_new_order', seq from sqlite_sequence where name = 'order'",
         "drop table "order"",
+        "pragma legacy_alter_table = on",
         "alter table "__tidemark_new_order" rename to "order"",
+        "pragma legacy_alter_table = off",
         "create index "order_customer_id_index" on "order" ("customer_id")",
         "create unique index "order_displayName_unique" on "order" ("displayName")",
+        "create table "__tidemark_view_check" (x)",
+        "alter table "__tidemark_view_check" rename to "__tidemark_view_check_done"",
+        "drop table "__tidemark_view_check_done"",
       ]
     `);
     expect(sql[0]).not.toContain('references');
@@ -412,5 +427,118 @@ describe('sqlite keeps the data', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('identifier rules (one for every name kind)', () => {
+  test('identifierProblem: 63 bytes, trailing space, NUL, 4-byte UTF-8', async () => {
+    const { identifierProblem } = await import('../../src/schema/naming.ts');
+    expect(identifierProblem('a'.repeat(63))).toBeUndefined();
+    expect(identifierProblem('ä'.repeat(31))).toBeUndefined();
+    expect(identifierProblem('a'.repeat(64))).toMatch(/64 bytes long; PostgreSQL keeps 63/);
+    expect(identifierProblem('ä'.repeat(32))).toMatch(/64 bytes/);
+    expect(identifierProblem('name ')).toMatch(/ends in a space/);
+    expect(identifierProblem('tag_🏷')).toMatch(/4-byte UTF-8/);
+    expect(identifierProblem('')).toMatch(/empty/);
+  });
+
+  test('fitIdentifier makes any derived name valid, deterministically and without collisions', async () => {
+    const { fitIdentifier, identifierProblem } = await import('../../src/schema/naming.ts');
+    const long = `${'x'.repeat(70)}_a_index`;
+    const other = `${'x'.repeat(70)}_b_index`;
+    for (const n of [long, other, 'emoji_🏷_index', 'trailing ', 'ok_name']) expect(identifierProblem(fitIdentifier(n))).toBeUndefined();
+    expect(fitIdentifier(long)).toBe(fitIdentifier(long));
+    expect(fitIdentifier(long)).not.toBe(fitIdentifier(other));
+    expect(fitIdentifier('emoji_🏷_index')).not.toBe(fitIdentifier('emoji_🍎_index'));
+    expect(fitIdentifier('ok_name')).toBe('ok_name');
+  });
+
+  test('a composite primary key name fits', () => {
+    const name = 't'.repeat(62);
+    const pivot: TableDef = {
+      name,
+      columns: [
+        { name: 'a', type: 'integer', primary: true },
+        { name: 'b', type: 'integer', primary: true },
+      ],
+      indexes: [],
+      foreignKeys: [],
+    };
+    for (const d of [sqlite, postgres, mysql]) {
+      const [sql] = d.compile({ kind: 'createTable', table: pivot }, schema());
+      const pk = /constraint [`"]([^`"]+)[`"] primary key/.exec(sql!)![1]!;
+      expect(Buffer.byteLength(pk)).toBeLessThanOrEqual(63);
+      expect(pk.startsWith('t'.repeat(40))).toBe(true);
+    }
+  });
+});
+
+describe('mysql: backslashes and quotes in literals (one quoting path)', () => {
+  const column = { name: 'path', type: 'string' as const, length: 50, default: "C:\\dir\\it's" };
+  test('defaults, backfills, comments and enum items double the backslash', () => {
+    const add = mysql.compile({ kind: 'addColumn', table: 'user', column: { ...column, comment: 'a\\b' } }, withUser)[0]!;
+    expect(add).toContain("default 'C:\\\\dir\\\\it''s'");
+    expect(add).toContain("comment 'a\\\\b'");
+    const nullable = schema({ ...user, columns: [...user.columns, { ...column, nullable: true, default: undefined }] });
+    const [update] = mysql.compile({ kind: 'alterColumn', table: 'user', column }, nullable);
+    expect(update).toBe("update `user` set `path` = 'C:\\\\dir\\\\it''s' where `path` is null");
+    const [comment] = mysql.compile({ kind: 'commentTable', table: 'user', comment: 'x\\y' }, withUser);
+    expect(comment).toBe("alter table `user` comment = 'x\\\\y'");
+    const [create] = mysql.compile({ kind: 'createTable', table: { name: 'e', columns: [{ name: 'k', type: 'enum', items: ['a\\b'] }], indexes: [], foreignKeys: [] } }, schema());
+    expect(create).toContain("enum('a\\\\b')");
+  });
+  test('PostgreSQL and SQLite keep a backslash as it is', () => {
+    expect(postgres.compile({ kind: 'addColumn', table: 'user', column }, withUser)[0]).toContain("default 'C:\\dir\\it''s'");
+    expect(sqlite.compile({ kind: 'addColumn', table: 'user', column: { ...column, nullable: true } }, withUser)[0]).toContain("default 'C:\\dir\\it''s'");
+  });
+});
+
+describe('per-dialect order: every statement valid where it runs', () => {
+  const author: TableDef = { name: 'author', columns: [{ name: 'id', type: 'integer', primary: true, autoincrement: true, unsigned: true }], indexes: [], foreignKeys: [] };
+  const book: TableDef = {
+    name: 'book',
+    columns: [
+      { name: 'id', type: 'integer', primary: true, autoincrement: true, unsigned: true },
+      { name: 'author_id', type: 'integer', unsigned: true },
+    ],
+    indexes: [{ name: 'book_author_id_index', columns: ['author_id'], foreignKey: true }],
+    foreignKeys: [{ name: 'book_author_id_foreign', columns: ['author_id'], referencedTable: 'author', referencedColumns: ['id'] }],
+  };
+  const oneToOne: TableDef = { ...book, indexes: [{ name: 'book_author_id_unique', columns: ['author_id'], unique: true }] };
+  const compileOrdered = async (d: Dialect, start: SchemaSnapshot, ops: Op[]) => (await import('../../src/runtime/compile.ts')).compileOps(ops, start, d);
+
+  test('ManyToOne → OneToOne on MySQL: the unique index exists before the FK index goes (and back)', async () => {
+    const before = schema(author, book);
+    const p = plan(before, diff(before, schema(author, oneToOne)));
+    expect(p.up.map((o) => o.kind)).toEqual(['dropIndex', 'createIndex']);
+    expect(await compileOrdered(mysql, before, p.up)).toEqual([
+      'create unique index `book_author_id_unique` on `book` (`author_id`)',
+      'drop index `book_author_id_index` on `book`',
+    ]);
+    expect(await compileOrdered(mysql, p.after, p.down)).toEqual([
+      'create index `book_author_id_index` on `book` (`author_id`)',
+      'drop index `book_author_id_unique` on `book`',
+    ]);
+  });
+
+  test('int → bigint on a referenced key on MySQL: its foreign keys are dropped and added back around both changes', async () => {
+    const big = (t: TableDef, col: string): TableDef => ({ ...t, columns: t.columns.map((c) => (c.name === col ? { ...c, type: 'bigint' as const } : c)) });
+    const before = schema(author, book);
+    const up = diff(before, schema(big(author, 'id'), big(book, 'author_id')));
+    const sql = await compileOrdered(mysql, before, up);
+    expect(sql[0]).toBe('alter table `book` drop foreign key `book_author_id_foreign`');
+    expect(sql.at(-1)).toBe('alter table `book` add constraint `book_author_id_foreign` foreign key (`author_id`) references `author` (`id`)');
+    expect(sql.slice(1, -1).every((s) => /modify column/.test(s))).toBe(true);
+    // Elsewhere the order is the migration's own.
+    expect((await compileOrdered(postgres, before, up)).some((s) => /foreign key/.test(s))).toBe(false);
+  });
+
+  test('PostgreSQL: boolean default false → integer drops the default before the type changes', () => {
+    const flags = schema({ name: 'f', columns: [{ name: 'id', type: 'integer', primary: true }, { name: 'on', type: 'boolean', default: false }], indexes: [], foreignKeys: [] });
+    expect(postgres.compile({ kind: 'alterColumn', table: 'f', column: { name: 'on', type: 'integer', default: 0 } }, flags)).toEqual([
+      'alter table "f" alter column "on" drop default',
+      'alter table "f" alter column "on" type int using "on"::int',
+      'alter table "f" alter column "on" set default 0',
+    ]);
   });
 });
