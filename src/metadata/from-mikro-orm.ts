@@ -9,7 +9,7 @@ import type { DialectName } from '../dialect/dialect.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
 import { mysqlType, postgresType, sqliteType } from '../dialect/types.ts';
 import { canonicalType } from '../introspect/physical.ts';
-import { fitIdentifier } from '../schema/naming.ts';
+import { fitIdentifier, identifierProblem } from '../schema/naming.ts';
 import type { ColumnDef, ColumnType, ForeignKeyDef, IndexDef, ReferentialAction, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { SNAPSHOT_FORMAT } from '../schema/types.ts';
 import type { RenameHints } from '../diff/diff.ts';
@@ -330,6 +330,7 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
     return { name: c.name ?? nameFor(c.property ? fieldsOf(c.property as string) : [], 'check' as never), expression: c.expression };
   });
   const seen = new Set<string>();
+  refuseBadNames(meta, table, columns, [...indexes, ...foreignKeys, ...checks]);
   return {
     name: table,
     columns,
@@ -338,6 +339,29 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
     ...(checks.length ? { checks } : {}),
     ...(meta.comment ? { comment: meta.comment } : {}),
   };
+}
+
+/**
+ * Names every dialect accepts, checked here so gen-migration refuses them instead of
+ * `migrate up` failing on one server (or PostgreSQL silently truncating two into one). Names
+ * tidemark derives are already made to fit (`fitIdentifier`); these are the ones the entity or
+ * its naming strategy chose.
+ */
+function refuseBadNames(meta: EntityMetadata, table: string, columns: ColumnDef[], named: { name: string; columns?: string[] }[]): void {
+  const problem = identifierProblem(table);
+  if (problem) throw new EntityMappingError(`${meta.className}: table name '${table}' ${problem}; give the entity a tableName that fits`);
+  for (const c of columns) {
+    const p = identifierProblem(c.name);
+    if (!p) continue;
+    const prop = meta.props.find((x) => x.fieldNames?.includes(c.name));
+    throw new EntityMappingError(`${meta.className}.${prop?.name ?? c.name}: column name '${c.name}' ${p}; set fieldName to one that fits`);
+  }
+  for (const n of named) {
+    const p = identifierProblem(n.name);
+    if (!p) continue;
+    const prop = n.columns?.length ? meta.props.find((x) => x.fieldNames?.length && n.columns!.every((c, i) => x.fieldNames[i] === c)) : undefined;
+    throw new EntityMappingError(`${meta.className}${prop ? `.${prop.name}` : ''}: name '${n.name}' ${p}; give it a name that fits`);
+  }
 }
 
 /** A property stored inside an embeddable kept as one JSON column (`object: true`), at any depth. */
