@@ -38,13 +38,18 @@ export class MigrationFailedError extends TidemarkError {
   override name = 'MigrationFailedError';
 }
 
-/** The run was stopped by a signal; the current migration finished or rolled back first. */
+/**
+ * The run was stopped (its AbortSignal aborted; the CLI aborts on SIGINT/SIGTERM); the current
+ * migration finished or its batch rolled back first. `done` is what ran and stays (applied, or reverted).
+ */
 export class InterruptedError extends TidemarkError {
   override name = 'InterruptedError';
   override readonly exitCode: number;
-  constructor(signal: 'SIGINT' | 'SIGTERM', message: string) {
+  readonly done: readonly string[];
+  constructor(signal: string | undefined, message: string, done: readonly string[] = []) {
     super(message);
-    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+    this.done = done;
   }
 }
 

@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
+import type { MigrateResult, MigrationStatus, RunControl } from '../migrate/run.ts';
 import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 
@@ -14,6 +14,28 @@ function lockOptions(cmd: TidemarkCommand, value: string | undefined) {
     lockTimeoutMs = seconds * 1000;
   }
   return { lockTimeoutMs, onWait: (holder: string) => cmd.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`) };
+}
+
+/**
+ * The CLI's signal contract, over the library's AbortSignal: the first SIGINT/SIGTERM stops the
+ * run after the migration under way (exit 130/143, from the InterruptedError); a second exits at once.
+ */
+async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let current: string | undefined;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? 130 : 143);
+    cmd.context.stderr.write(`tidemark: ${signal}: stopping after ${current ?? 'the current step'} (send it again to exit at once)\n`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await go({ signal: controller.signal, onMigration: (e) => void (current = e.phase === 'start' ? e.id : undefined) });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 function transactionMode(value: string | undefined): 'all' | 'each' | undefined {
@@ -69,7 +91,7 @@ export class MigrateUpCommand extends TidemarkCommand {
   async run(): Promise<number> {
     if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
-    const result = await migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, transaction: transactionMode(this.transaction) });
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, to: this.to, transaction: transactionMode(this.transaction) }));
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, result.status.database);
     return 0;
@@ -103,7 +125,7 @@ export class MigrateDownCommand extends TidemarkCommand {
       return 2;
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
-    const result = await migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), to: this.to, step, transaction: transactionMode(this.transaction) });
+    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, to: this.to, step, transaction: transactionMode(this.transaction) }));
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, result.status.database);
     return 0;

@@ -5,12 +5,15 @@ import { dirname } from 'node:path';
 import { DatabaseError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
 import { driverMikroOrm } from '../project/packages.ts';
+import { liveMigrationClass, type RunSlot } from '../runtime/context.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import type { DatabaseUrl } from '../url.ts';
 
 export interface Database {
   orm: MikroORM;
   migrator: Migrator;
+  /** This database's run context, set by the runner for a run; its migration instances read it. */
+  run: RunSlot;
   /** Runs SQL outside any migration (pragmas, checks). */
   execute(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
@@ -63,6 +66,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
           },
         }
       : {};
+  const run: RunSlot = {};
   const orm = new DriverMikroOrm({
     ...connection,
     ...searchPath,
@@ -79,7 +83,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
       transactional: true,
       allOrNothing: true,
       disableForeignKeys: false,
-      migrationsList: migrations.map((m) => ({ name: m.id, class: m })),
+      migrationsList: migrations.map((m) => ({ name: m.id, class: liveMigrationClass(m, run) })),
     },
   });
   const conn = (orm.em as unknown as { getConnection(): { execute(sql: string, params?: unknown[], method?: string): Promise<unknown> } }).getConnection();
@@ -91,7 +95,7 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
   }
   const migrator = orm.migrator as Migrator;
-  return { orm, migrator, execute, close: () => orm.close(true) };
+  return { orm, migrator, run, execute, close: () => orm.close(true) };
 }
 
 /**

@@ -6,7 +6,6 @@ import { ConfigError, DatabaseError, HistoryError, InterruptedError, MigrationFa
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
-import { setRunContext } from '../runtime/context.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { initMigrator, openDatabase, type Database } from './database.ts';
 import { PreconditionError, preconditions } from './preconditions.ts';
@@ -45,6 +44,8 @@ export interface MigrateResult {
   direction: 'up' | 'down';
   /** What ran, in order. Empty when there was nothing to do. */
   ran: string[];
+  /** How long each migration in `ran` took, in milliseconds, in order. */
+  timings: { id: string; ms: number }[];
   status: MigrationStatus;
 }
 
@@ -167,43 +168,64 @@ function segments(s: Session, dialect: Dialect, ids: string[], mode: Transaction
   return out;
 }
 
+/** How a caller follows and stops a run (the CLI maps SIGINT/SIGTERM to `signal`). */
+export interface RunControl {
+  /**
+   * Aborting it stops the run: no new migration starts, the one running finishes (or its batch
+   * rolls back), and the call rejects with an InterruptedError listing what stayed applied.
+   * A reason of 'SIGINT' or 'SIGTERM' is named in the message and sets the exit code (130/143).
+   */
+  signal?: AbortSignal;
+  /** Told as each migration starts and as it finishes (with its duration). */
+  onMigration?: (event: { id: string; direction: 'up' | 'down'; phase: 'start' | 'done'; ms?: number }) => void;
+}
+
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
-export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode): Promise<string[]> {
+export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
   const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
-  setRunContext({
+  // Bound to this database's migration instances, never module-wide: runs on other databases in
+  // the same process have their own.
+  s.db.run.current = {
     dialect,
     direction,
     before,
     after,
     progress: (id, done, total) => (tracked ? storage.progressSql(id, done, total) : undefined),
-  });
+  };
   let current: string | undefined;
   // Outside a transaction (always on MySQL/MariaDB; a PostgreSQL migration with
   // transactional = false) statements commit as they run: the run is recorded as it goes,
   // so a failure or a kill leaves a visible state instead of a silent half.
   let tracked = false;
-  // SIGINT/SIGTERM: no new migration starts; the one running finishes (or its batch rolls
-  // back), the lock is released, and the process exits 130/143. A second signal exits at once.
-  let stopped: 'SIGINT' | 'SIGTERM' | undefined;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
-    if (stopped) process.exit(signal === 'SIGINT' ? 130 : 143);
-    stopped = signal;
-    process.stderr.write(`tidemark: ${signal}: stopping after ${current ?? 'the current step'} (send it again to exit at once)\n`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // An abort: no new migration starts; the one running finishes (or its batch rolls back) and
+  // the session releases the lock. Signals and exit codes are the caller's (the CLI's) business.
+  const signal = control.signal;
+  const reason = () => (typeof signal?.reason === 'string' && /^SIG[A-Z]+$/.test(signal.reason) ? signal.reason : undefined);
+  let stopped = false;
   const interrupted = () =>
-    new InterruptedError(stopped!, `stopped by ${stopped}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`);
+    new InterruptedError(
+      reason(),
+      `stopped by ${reason() ?? 'its AbortSignal'}: ${done.length ? `${done.join(', ')} ${direction === 'up' ? 'applied' : 'reverted'}` : 'nothing changed'}; run the command again to continue`,
+      [...done],
+    );
+  const started = new Map<string, number>();
+  const onDone = (e: { name: string }) => {
+    const ms = performance.now() - (started.get(e.name) ?? performance.now());
+    control.timings?.push({ id: e.name, ms });
+    control.onMigration?.({ id: e.name, direction, phase: 'done', ms });
+  };
   let currentTrx: unknown;
   const onStart = async (e: { name: string }) => {
     // better-sqlite3 runs a whole batch without giving the event loop a turn, so a signal
     // would only be seen after the last migration: let it in before each one starts.
     await new Promise((resolve) => setImmediate(resolve));
-    if (stopped) throw interrupted();
+    if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
     current = e.name;
+    started.set(e.name, performance.now());
+    control.onMigration?.({ id: e.name, direction, phase: 'start' });
     // Data checks before the migration's first statement (down() too): a refusal changes nothing.
     const conn = s.db.orm.em.getConnection();
     const start = (direction === 'up' ? before : after).get(e.name)!;
@@ -215,6 +237,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     if (tracked) await storage.markStarted(e.name);
   };
   s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
+  s.db.migrator.on(direction === 'up' ? 'migrated' : 'reverted', onDone);
   const done: string[] = [];
   const options = s.db.orm.config.get('migrations');
   const sqlite = dialect.name === 'sqlite';
@@ -234,7 +257,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
         else await s.db.migrator.down(opts);
         if (sqlite) await foreignKeyCheck(s, direction, trx, known);
       };
-      if (stopped) throw interrupted();
+      if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
       if (segment.transactional) {
         await conn.transactional((trx) => {
           currentTrx = trx;
@@ -247,7 +270,8 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       done.push(...segment.ids);
       current = undefined;
     }
-    if (stopped) throw interrupted();
+    // An aborted run always rejects, even when the abort came during its last migration.
+    if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error;
     if (error instanceof InterruptedError) throw interrupted();
@@ -269,11 +293,10 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
     throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     options.transactional = true;
     s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
-    setRunContext(undefined);
+    s.db.migrator.off(direction === 'up' ? 'migrated' : 'reverted', onDone);
+    s.db.run.current = undefined;
     if (sqlite) await s.db.execute('pragma foreign_keys = on').catch(() => undefined);
   }
   return done;
@@ -302,7 +325,7 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown, know
   }
 }
 
-export interface UpOptions extends SessionOptions {
+export interface UpOptions extends SessionOptions, RunControl {
   /** Stop after this migration (id or unique prefix). */
   to?: string;
   transaction?: TransactionMode;
@@ -320,9 +343,10 @@ export async function migrateUp(config: ResolvedConfig, options: UpOptions = {})
     const applied = new Set(s.executed);
     const target = upTarget(s.history, options.to);
     const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
-    const ran = await run(s, 'up', ids, options.transaction ?? 'all');
+    const timings: MigrateResult['timings'] = [];
+    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings });
     s.executed.push(...ran);
-    return { direction: 'up', ran, status: statusOf(s) };
+    return { direction: 'up', ran, timings, status: statusOf(s) };
   });
 }
 
@@ -342,7 +366,7 @@ export function upTarget(history: History, to?: string): string | undefined {
   return heads[0];
 }
 
-export interface DownOptions extends SessionOptions {
+export interface DownOptions extends SessionOptions, RunControl {
   /** Revert until this migration is the newest applied; `base` reverts everything. */
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
@@ -373,10 +397,11 @@ export async function migrateDown(config: ResolvedConfig, options: DownOptions =
     const ids = downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);
-    const ran = await run(s, 'down', ids, options.transaction ?? 'all');
+    const timings: MigrateResult['timings'] = [];
+    const ran = await run(s, 'down', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings });
     const reverted = new Set(ran);
     s.executed = s.executed.filter((id) => !reverted.has(id));
-    return { direction: 'down', ran, status: statusOf(s) };
+    return { direction: 'down', ran, timings, status: statusOf(s) };
   });
 }
 

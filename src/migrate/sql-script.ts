@@ -4,8 +4,10 @@ import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, TargetError, UsageError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
+import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
-import { compileOps } from '../runtime/compile.ts';
+import { compileSteps } from '../runtime/compile.ts';
+import type { Step } from '../runtime/data.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { offlinePlatform } from './database.ts';
 import { downTargets, upTarget, type DownOptions, type UpOptions } from './run.ts';
@@ -85,15 +87,20 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   const commit = () => void (open && (emit('commit'), (open = false)));
   if (dialectName === 'sqlite') emit('pragma foreign_keys = off');
   for (const id of ids) {
-    const migration = history.get(id)!.migration as MigrationClass & { record(m: 'up' | 'down'): Promise<import('../diff/ops.ts').Op[]> };
-    const ops = await migration.record(options.direction);
+    const migration = history.get(id)!.migration as MigrationClass & { recordSteps(m: 'up' | 'down'): Promise<Step[]> };
+    const steps = await migration.recordSteps(options.direction);
+    refuseInTransaction(id, history.get(id)!, steps, dialectName, options.direction);
     const start = (options.direction === 'up' ? before : after).get(id)!;
     const alone = dialectName !== 'sqlite' && migration.transactional === false;
     if (alone) commit();
     else begin();
     lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}${alone ? ' (outside a transaction)' : ''}`);
     for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
-    for (const sql of compileOps(ops, start, dialect)) emit(sql);
+    for (const step of compileSteps(steps, start, dialect)) {
+      if (typeof step === 'string') emit(step);
+      // Its SQL depends on the data it finds: there is nothing to print, so say where it runs.
+      else lines.push(`-- data step${step.description ? ` (${step.description.replace(/\s+/g, ' ')})` : ''}: runs only live (migrate ${options.direction}), not in this script`);
+    }
     if (options.direction === 'up') {
       const cols = ['name', 'status', 'started_at', 'finished_at', 'checksum'].map(q).join(', ');
       const checksum = platform.quoteValue(history.get(id)!.checksum);

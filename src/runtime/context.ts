@@ -1,5 +1,6 @@
 import type { Dialect } from '../dialect/dialect.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
+import type { MigrationClass } from './migration.ts';
 
 /**
  * What a running migration needs to turn its operations into SQL: the dialect, and the
@@ -20,12 +21,31 @@ export interface RunContext {
   progress?: (id: string, done: number, total: number) => string | undefined;
 }
 
-let current: RunContext | undefined;
-
-export function setRunContext(ctx: RunContext | undefined): void {
-  current = ctx;
+/**
+ * One opened database's run context, filled by the runner for the length of a run. Each
+ * migration instance MikroORM's migrator constructs for that database holds this slot, so two
+ * runs in one process (two databases, at once) never see each other's context.
+ */
+export interface RunSlot {
+  current?: RunContext;
 }
 
-export function runContext(): RunContext | undefined {
-  return current;
+/** The key by which a migration instance is given its run slot; shared by every copy of tidemark loaded. */
+export const ATTACH_RUN = Symbol.for('tidemark.attachRun');
+
+/**
+ * The class MikroORM's migrator constructs for one opened database: each instance is `cls`,
+ * given that database's run slot, so its steps compile and run under that run's context.
+ */
+export function liveMigrationClass(cls: MigrationClass, slot: RunSlot): MigrationClass {
+  const Live = function (this: unknown, ...args: unknown[]) {
+    const instance = new (cls as unknown as new (...a: unknown[]) => object)(...args);
+    // By the shared symbol: the migration files may have loaded another copy of tidemark.
+    const attach = (instance as unknown as Record<symbol, ((s: RunSlot) => void) | undefined>)[ATTACH_RUN];
+    if (typeof attach !== 'function') throw new Error(`migration ${cls.id}: its TidemarkMigration comes from an older tidemark than the one running it; install one version`);
+    attach.call(instance, slot);
+    return instance;
+  };
+  Object.defineProperties(Live, { id: { value: cls.id }, parents: { value: cls.parents }, transactional: { value: cls.transactional }, name: { value: cls.name } });
+  return Live as unknown as MigrationClass;
 }

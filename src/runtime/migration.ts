@@ -1,8 +1,9 @@
 import { Migration } from '@mikro-orm/migrations';
 import type { Op } from '../diff/ops.ts';
-import { compileOps } from './compile.ts';
+import { compileSteps } from './compile.ts';
 import type { ColumnSpec, ReferentialAction } from '../schema/types.ts';
-import { runContext } from './context.ts';
+import { ATTACH_RUN, type RunContext, type RunSlot } from './context.ts';
+import { dataContext, isDataStep, type DataFunction, type Step } from './data.ts';
 import { indexDef, TableBuilder, type IndexOptions } from './table-builder.ts';
 
 /** How a drop treats the data it deletes. */
@@ -36,7 +37,9 @@ export abstract class TidemarkMigration extends Migration {
    */
   static readonly transactional: boolean = true;
 
-  readonly #ops: Op[] = [];
+  readonly #steps: Step[] = [];
+  /** Set when MikroORM's migrator constructs this instance for a run (see `liveMigrationClass`). */
+  #slot?: RunSlot;
 
   // MikroORM constructs migrations with (driver, config); replay constructs them with nothing.
   constructor(...args: ConstructorParameters<typeof Migration>) {
@@ -49,7 +52,7 @@ export abstract class TidemarkMigration extends Migration {
   createTable(name: string, build: (t: TableBuilder) => void): void {
     const t = new TableBuilder(name);
     build(t);
-    this.#ops.push({ kind: 'createTable', table: t.build() });
+    this.#steps.push({ kind: 'createTable', table: t.build() });
   }
 
   /**
@@ -57,51 +60,51 @@ export abstract class TidemarkMigration extends Migration {
    * to drop a table that holds rows (unless run with `--allow-data-loss`).
    */
   dropTable(name: string, options: DropOptions = {}): void {
-    this.#ops.push({ kind: 'dropTable', table: name, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
+    this.#steps.push({ kind: 'dropTable', table: name, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
   }
 
   renameTable(from: string, to: string): void {
-    this.#ops.push({ kind: 'renameTable', from, to });
+    this.#steps.push({ kind: 'renameTable', from, to });
   }
 
   addColumn(table: string, column: string, spec: ColumnSpec): void {
-    this.#ops.push({ kind: 'addColumn', table, column: { name: column, ...spec } });
+    this.#steps.push({ kind: 'addColumn', table, column: { name: column, ...spec } });
   }
 
   /** As `dropTable`: without `{ dataLoss: 'accepted' }`, a column holding non-null values is not dropped by `migrate up`. */
   dropColumn(table: string, column: string, options: DropOptions = {}): void {
-    this.#ops.push({ kind: 'dropColumn', table, column, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
+    this.#steps.push({ kind: 'dropColumn', table, column, ...(options.dataLoss === 'accepted' ? { dataLoss: 'accepted' as const } : {}) });
   }
 
   /** `spec` is the column's complete new definition. */
   alterColumn(table: string, column: string, spec: ColumnSpec): void {
-    this.#ops.push({ kind: 'alterColumn', table, column: { name: column, ...spec } });
+    this.#steps.push({ kind: 'alterColumn', table, column: { name: column, ...spec } });
   }
 
   renameColumn(table: string, from: string, to: string): void {
-    this.#ops.push({ kind: 'renameColumn', table, from, to });
+    this.#steps.push({ kind: 'renameColumn', table, from, to });
   }
 
   createIndex(table: string, name: string, columns: string[], options: IndexOptions & { unique?: boolean } = {}): void {
-    this.#ops.push({ kind: 'createIndex', table, index: indexDef(name, columns, options) });
+    this.#steps.push({ kind: 'createIndex', table, index: indexDef(name, columns, options) });
   }
 
   /** A check constraint; `expression` is SQL, used as written on every dialect. */
   addCheck(table: string, name: string, expression: string): void {
-    this.#ops.push({ kind: 'addCheck', table, check: { name, expression } });
+    this.#steps.push({ kind: 'addCheck', table, check: { name, expression } });
   }
 
   dropCheck(table: string, name: string): void {
-    this.#ops.push({ kind: 'dropCheck', table, check: name });
+    this.#steps.push({ kind: 'dropCheck', table, check: name });
   }
 
   /** Sets a table's comment; `null` removes it. */
   commentTable(table: string, comment: string | null): void {
-    this.#ops.push({ kind: 'commentTable', table, ...(comment ? { comment } : {}) });
+    this.#steps.push({ kind: 'commentTable', table, ...(comment ? { comment } : {}) });
   }
 
   dropIndex(table: string, name: string): void {
-    this.#ops.push({ kind: 'dropIndex', table, index: name });
+    this.#steps.push({ kind: 'dropIndex', table, index: name });
   }
 
   addForeignKey(
@@ -112,21 +115,54 @@ export abstract class TidemarkMigration extends Migration {
     referencedColumns: string[],
     actions: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction } = {},
   ): void {
-    this.#ops.push({ kind: 'addForeignKey', table, foreignKey: { name, columns, referencedTable, referencedColumns, ...actions } });
+    this.#steps.push({ kind: 'addForeignKey', table, foreignKey: { name, columns, referencedTable, referencedColumns, ...actions } });
   }
 
   dropForeignKey(table: string, name: string): void {
-    this.#ops.push({ kind: 'dropForeignKey', table, foreignKey: name });
+    this.#steps.push({ kind: 'dropForeignKey', table, foreignKey: name });
   }
 
-  /** Hand-written SQL, run as is on every dialect (for data changes; schema replay does not see it). */
+  /**
+   * Hand-written SQL, run as is on every dialect, in its place among the typed operations
+   * (for data changes; schema replay does not see it).
+   */
   sql(statement: string): void {
-    this.#ops.push({ kind: 'sql', sql: statement });
+    this.#steps.push({ kind: 'sql', sql: statement });
   }
 
-  /** The operations recorded since the last reset. */
+  /**
+   * MikroORM's `addSql`, kept in its place among the typed operations (MikroORM's own would
+   * run it before all of them) and printed by `migrate --sql`: the same as `this.sql()`.
+   */
+  override addSql(statement: Parameters<Migration['addSql']>[0]): void {
+    const raw = statement as unknown as { sql?: unknown; params?: unknown[] };
+    if (typeof statement === 'string') return this.sql(statement);
+    if (raw && typeof raw.sql === 'string' && !raw.params?.length) return this.sql(raw.sql);
+    throw new TypeError(`migration ${this.name}: addSql takes SQL text; for a query built at run time use this.data(async (db) => …)`);
+  }
+
+  /**
+   * A run-time-only data step: `migrate up`/`down` runs `step` in its place among the
+   * operations, inside the migration's transaction where the run has one, with the dialect,
+   * identifier quoting and a batched walk at hand. Schema replay (`check`, `gen-migration`,
+   * `--sql`) skips it; `--sql` prints a comment where it would run.
+   */
+  data(step: DataFunction): void;
+  data(description: string, step: DataFunction): void;
+  data(a: string | DataFunction, b?: DataFunction): void {
+    const run = typeof a === 'function' ? a : b;
+    if (typeof run !== 'function') throw new TypeError(`migration ${this.name}: this.data() needs a function (db) => …`);
+    this.#steps.push({ kind: 'data', run, ...(typeof a === 'string' ? { description: a } : {}) });
+  }
+
+  /** The schema operations recorded since the last reset (data steps left out). */
   operations(): readonly Op[] {
-    return this.#ops;
+    return this.#steps.filter((s): s is Op => !isDataStep(s));
+  }
+
+  /** Everything recorded since the last reset, data steps included, in order. */
+  steps(): readonly Step[] {
+    return this.#steps;
   }
 
   override isTransactional(): boolean {
@@ -135,22 +171,51 @@ export abstract class TidemarkMigration extends Migration {
 
   override reset(): void {
     super.reset();
-    this.#ops.length = 0;
+    this.#steps.length = 0;
+  }
+
+  /** @internal Called once by the class `liveMigrationClass` makes: `up`/`down` then run their steps live. */
+  [ATTACH_RUN](slot: RunSlot): void {
+    this.#slot = slot;
+    for (const method of ['up', 'down'] as const) {
+      const record = this[method];
+      // MikroORM's runner calls up()/down(), then runs getQueries() as plain statements: a data
+      // step cannot be one, so every step runs here, in order, on the runner's transaction.
+      Object.defineProperty(this, method, {
+        configurable: true,
+        value: async () => {
+          await record.call(this);
+          await this.#runSteps(method);
+        },
+      });
+    }
+  }
+
+  #context(): RunContext {
+    const ctx = this.#slot?.current;
+    if (!ctx) throw new Error(`migration ${this.name}: tidemark migrations run through tidemark (migrateUp/migrateDown), not MikroORM's migrator alone`);
+    return ctx;
+  }
+
+  async #runSteps(method: 'up' | 'down'): Promise<void> {
+    const ctx = this.#context();
+    const schema = (method === 'up' ? ctx.before : ctx.after).get(this.name!);
+    if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
+    const steps = compileSteps(this.#steps, schema, ctx.dialect);
+    const db = dataContext(ctx.dialect.name, (sql, params) => this.execute(sql, [...params]));
+    for (const [i, step] of steps.entries()) {
+      if (isDataStep(step)) await step.run(db);
+      // As MikroORM's runner executes its statements: no parameters, so `?` stays as written.
+      else await this.execute(step);
+      const progress = ctx.progress?.(this.name!, i + 1, steps.length);
+      if (progress) await this.execute(progress);
+    }
   }
 
   override getQueries(): ReturnType<Migration['getQueries']> {
-    const ctx = runContext();
-    if (!ctx) throw new Error(`migration ${this.name}: tidemark migrations run through tidemark (migrateUp/migrateDown), not MikroORM's migrator alone`);
-    const schema = (ctx.direction === 'up' ? ctx.before : ctx.after).get(this.name!);
-    if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
-    const statements = compileOps(this.#ops, schema, ctx.dialect);
-    const out = [...super.getQueries()];
-    statements.forEach((sql, i) => {
-      out.push(sql);
-      const progress = ctx.progress?.(this.name!, i + 1, statements.length);
-      if (progress) out.push(progress);
-    });
-    return out;
+    this.#context();
+    // Every step already ran in up()/down(); only what MikroORM itself queued is left.
+    return [...super.getQueries()];
   }
 
   /** The operations `method` records, without a database. */
@@ -159,4 +224,12 @@ export abstract class TidemarkMigration extends Migration {
     await instance[method]();
     return [...instance.operations()];
   }
+
+  /** The steps `method` records, data steps included, without a database (for `--sql`). */
+  static async recordSteps(this: MigrationClass, method: 'up' | 'down'): Promise<Step[]> {
+    const instance = new (this as unknown as new () => TidemarkMigration)();
+    await instance[method]();
+    return [...instance.steps()];
+  }
 }
+
