@@ -38,6 +38,11 @@ async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => P
   }
 }
 
+/** Every drop says what it deletes as it runs, on stderr (stdout stays the summary). */
+function dataLoss(cmd: TidemarkCommand, allowDataLoss = false) {
+  return { allowDataLoss, onDataLoss: (line: string) => cmd.context.stderr.write(`tidemark: ${line}\n`) };
+}
+
 function transactionMode(value: string | undefined): 'all' | 'each' | undefined {
   if (value === undefined || value === 'all' || value === 'each') return value;
   throw new UsageError(`--transaction ${value}: expected 'all' or 'each'`);
@@ -64,7 +69,9 @@ function where(status: MigrationStatus): string {
 function report(cmd: TidemarkCommand, result: MigrateResult, url: string): void {
   const verb = result.direction === 'up' ? 'Applied' : 'Reverted';
   if (result.ran.length === 0) {
-    cmd.out(result.direction === 'up' ? `Already up to date: ${url} is at ${where(result.status)}.` : `Nothing to revert: ${url} is at base.`);
+    if (result.direction === 'up') cmd.out(`Already up to date: ${url} is at ${where(result.status)}.`);
+    // Another run may have reverted what this one counted while it waited for the lock.
+    else cmd.out(result.status.current.length ? `Already at ${where(result.status)}: nothing reverted on ${url}.` : `Nothing to revert: ${url} is at base.`);
     return;
   }
   cmd.out(`${verb} ${result.ran.length} migration${result.ran.length === 1 ? '' : 's'} on ${url}:`);
@@ -87,11 +94,12 @@ export class MigrateUpCommand extends TidemarkCommand {
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
   lockTimeout = LOCK_TIMEOUT();
+  allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
 
   async run(): Promise<number> {
     if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
-    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, to: this.to, transaction: transactionMode(this.transaction) }));
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), to: this.to, transaction: transactionMode(this.transaction) }));
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, result.status.database);
     return 0;
@@ -125,7 +133,7 @@ export class MigrateDownCommand extends TidemarkCommand {
       return 2;
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
-    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, to: this.to, step, transaction: transactionMode(this.transaction) }));
+    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this), to: this.to, step, transaction: transactionMode(this.transaction) }));
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, result.status.database);
     return 0;

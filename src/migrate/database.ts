@@ -21,6 +21,9 @@ export interface Database {
 
 type MikroOrmClass = new (o: object) => MikroORM;
 
+/** Added to the session's sql_mode on MySQL/MariaDB. */
+export const STRICT_SQL_MODE = 'STRICT_TRANS_TABLES,STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO';
+
 /** MikroORM's platform for a dialect, for writing SQL without a connection (`--sql`). */
 export async function offlinePlatform(dialect: DatabaseUrl['dialect'], baseDir: string, subject = `--dialect ${dialect}`) {
   const DriverMikroOrm = await driverMikroOrm<MikroOrmClass>(dialect, baseDir, subject);
@@ -66,10 +69,23 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
           },
         }
       : {};
+  // MySQL/MariaDB under a non-strict sql_mode turn a value that does not convert into 0 or ''
+  // with a warning: tidemark's own connections are strict whatever the server's default, so an
+  // ALTER fails instead (the rest of the server's mode is kept).
+  const strict =
+    url.dialect === 'mysql' || url.dialect === 'mariadb'
+      ? {
+          onCreateConnection: async (conn: { executeQuery(q: unknown): Promise<unknown> }) => {
+            const { CompiledQuery } = await import('kysely');
+            await conn.executeQuery(CompiledQuery.raw(`set session sql_mode = concat_ws(',', nullif(@@session.sql_mode, ''), '${STRICT_SQL_MODE}')`));
+          },
+        }
+      : {};
   const run: RunSlot = {};
   const orm = new DriverMikroOrm({
     ...connection,
     ...searchPath,
+    ...strict,
     entities: [],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],

@@ -20,6 +20,14 @@ export interface Precondition {
   report?(rows: Record<string, unknown>[]): string | undefined;
 }
 
+/** What `migrate up`/`down` take about drops that delete data. */
+export interface DataLossOptions {
+  /** `migrate up --allow-data-loss`: the deploy accepts that drops delete rows. */
+  allowDataLoss?: boolean;
+  /** Told, as each migration starts, what each of its drops deletes (`drops table user: 3 rows`). */
+  onDataLoss?: (line: string) => void;
+}
+
 export interface PreconditionOptions {
   /**
    * Refuse a drop that deletes rows (or non-null values) unless the migration acknowledges it

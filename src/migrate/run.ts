@@ -8,8 +8,10 @@ import { runSchemas } from '../history/replay.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { initMigrator, openDatabase, type Database } from './database.ts';
-import { PreconditionError, preconditions } from './preconditions.ts';
+import { PreconditionError, preconditions, type DataLossOptions } from './preconditions.ts';
 import { checkIntegrity } from './integrity.ts';
+import { recheckRelativeDown, resolveRelativeDown } from './down-target.ts';
+import { refuseUnrecordedSchema } from './unrecorded.ts';
 import { acquireLock, lockHolder, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
 
@@ -181,7 +183,7 @@ export interface RunControl {
 }
 
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
-export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
+export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & DataLossOptions & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
@@ -229,10 +231,12 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     // Data checks before the migration's first statement (down() too): a refusal changes nothing.
     const conn = s.db.orm.em.getConnection();
     const start = (direction === 'up' ? before : after).get(e.name)!;
-    for (const pre of preconditions(running.get(e.name) ?? [], start, dialect.name)) {
+    for (const pre of preconditions(running.get(e.name) ?? [], start, dialect.name, { refuseDataLoss: direction === 'up', allowDataLoss: control.allowDataLoss })) {
       const rows = (await conn.execute(pre.sql, [], 'all', currentTrx as never)) as Record<string, unknown>[];
       const problem = pre.problem(rows);
       if (problem) throw new PreconditionError(`migration ${e.name} (${direction}) refused before it changed anything: ${problem}`);
+      const said = pre.report?.(rows);
+      if (said) control.onDataLoss?.(`${e.name} (${direction}) ${said}`);
     }
     if (tracked) await storage.markStarted(e.name);
   };
@@ -325,7 +329,7 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown, know
   }
 }
 
-export interface UpOptions extends SessionOptions, RunControl {
+export interface UpOptions extends SessionOptions, RunControl, DataLossOptions {
   /** Stop after this migration (id or unique prefix). */
   to?: string;
   transaction?: TransactionMode;
@@ -344,7 +348,8 @@ export async function migrateUp(config: ResolvedConfig, options: UpOptions = {})
     const target = upTarget(s.history, options.to);
     const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
     const timings: MigrateResult['timings'] = [];
-    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings });
+    await refuseUnrecordedSchema(s, config, ids);
+    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss });
     s.executed.push(...ran);
     return { direction: 'up', ran, timings, status: statusOf(s) };
   });
@@ -366,7 +371,7 @@ export function upTarget(history: History, to?: string): string | undefined {
   return heads[0];
 }
 
-export interface DownOptions extends SessionOptions, RunControl {
+export interface DownOptions extends SessionOptions, RunControl, DataLossOptions {
   /** Revert until this migration is the newest applied; `base` reverts everything. */
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
@@ -392,13 +397,16 @@ export function downTargets(history: History, executed: string[], options: DownO
 }
 
 export async function migrateDown(config: ResolvedConfig, options: DownOptions = {}): Promise<MigrateResult> {
+  // A relative step (`--step`, or one) names its target before the lock, and is checked again
+  // under it: two runs at once aim at the same place, and the second finds itself there.
+  const relative = await resolveRelativeDown(config, options);
   return withSession(config, options, async (s) => {
     preflight(s);
-    const ids = downTargets(s.history, s.executed, options);
+    const ids = relative ? recheckRelativeDown(s, relative) : downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);
     const timings: MigrateResult['timings'] = [];
-    const ran = await run(s, 'down', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings });
+    const ran = await run(s, 'down', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings, onDataLoss: options.onDataLoss });
     const reverted = new Set(ran);
     s.executed = s.executed.filter((id) => !reverted.has(id));
     return { direction: 'down', ran, timings, status: statusOf(s) };
@@ -438,13 +446,16 @@ export async function resolveMigration(
   return withSession(config, options, async (s) => {
     const row = s.rows.find((r) => r.name === id);
     const storage = s.db.migrator.versionTable;
-    if (!row) throw new TargetError(`migration ${id} has no record in the database: there is nothing to resolve`);
+    if (!row && outcome === 'rolled-back') throw new TargetError(`migration ${id} has no record in the database: there is nothing to resolve`);
     const node = s.history.get(id);
     if (outcome === 'applied') {
       if (!node) throw new TargetError(`migration ${id} has no file, so it cannot be recorded as applied`);
+      // A lost record (see unrecorded.ts) is recorded again only in order: its parents first.
+      const unapplied = node.parents.filter((p) => !s.executed.includes(p));
+      if (!row && unapplied.length) throw new TargetError(`migration ${id} follows ${unapplied.join(', ')}, which ${unapplied.length === 1 ? 'is' : 'are'} not recorded as applied: resolve ${unapplied.length === 1 ? 'it' : 'them'} first`);
       await storage.logMigration({ name: id });
     } else {
-      if (row.status === 'applied' && node) {
+      if (row!.status === 'applied' && node) {
         throw new TargetError(`migration ${id} is applied and its file exists: revert it with 'tidemark migrate down --to …' instead`);
       }
       await storage.forget(id);
