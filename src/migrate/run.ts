@@ -178,8 +178,11 @@ export interface RunControl {
    * A reason of 'SIGINT' or 'SIGTERM' is named in the message and sets the exit code (130/143).
    */
   signal?: AbortSignal;
-  /** Told as each migration starts and as it finishes (with its duration). */
-  onMigration?: (event: { id: string; direction: 'up' | 'down'; phase: 'start' | 'done'; ms?: number }) => void;
+  /**
+   * Told as each migration starts and as it finishes (with its duration); the run waits for a
+   * returned promise (a 'done' inside the migration's transaction, before it commits).
+   */
+  onMigration?: (event: { id: string; direction: 'up' | 'down'; phase: 'start' | 'done'; ms?: number }) => void | Promise<void>;
 }
 
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
@@ -214,10 +217,10 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       [...done],
     );
   const started = new Map<string, number>();
-  const onDone = (e: { name: string }) => {
+  const onDone = async (e: { name: string }) => {
     const ms = performance.now() - (started.get(e.name) ?? performance.now());
     control.timings?.push({ id: e.name, ms });
-    control.onMigration?.({ id: e.name, direction, phase: 'done', ms });
+    await control.onMigration?.({ id: e.name, direction, phase: 'done', ms });
   };
   let currentTrx: unknown;
   const onStart = async (e: { name: string }) => {
@@ -227,7 +230,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
     current = e.name;
     started.set(e.name, performance.now());
-    control.onMigration?.({ id: e.name, direction, phase: 'start' });
+    await control.onMigration?.({ id: e.name, direction, phase: 'start' });
     // Data checks before the migration's first statement (down() too): a refusal changes nothing.
     const conn = s.db.orm.em.getConnection();
     const start = (direction === 'up' ? before : after).get(e.name)!;
