@@ -102,16 +102,62 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
       migrationsList: migrations.map((m) => ({ name: m.id, class: liveMigrationClass(m, run) })),
     },
   });
-  const conn = (orm.em as unknown as { getConnection(): { execute(sql: string, params?: unknown[], method?: string): Promise<unknown> } }).getConnection();
+  const conn = (orm.em as unknown as { getConnection(): { execute(sql: string, params?: unknown[], method?: string): Promise<unknown>; getNativeClient?(): Promise<unknown> } }).getConnection();
   const execute = async (sql: string, params: unknown[] = []) => (await conn.execute(sql, params, 'all')) as Record<string, unknown>[];
+  let unstick = () => {};
+  const close = async () => {
+    unstick();
+    await orm.close(true);
+  };
   try {
+    unstick = await guardConnections(url.dialect, conn);
     await execute('select 1');
   } catch (error) {
-    await orm.close(true).catch(() => undefined);
+    await close().catch(() => undefined);
     throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
   }
   const migrator = orm.migrator as Migrator;
-  return { orm, migrator, run, execute, close: () => orm.close(true) };
+  return { orm, migrator, run, execute, close };
+}
+
+type Emitter = { on(event: string, listener: (...args: never[]) => void): unknown };
+
+/**
+ * Every connection of the pool gets an 'error' listener: one that dies while idle (killed,
+ * timed out, the server restarted) must not take the process down. On PostgreSQL, a client
+ * whose connection broke while checked out is never handed back by the failed transaction, and
+ * `pg`'s pool would wait for it forever on close (Node then exits 13 with no message): the
+ * returned function hands such clients back so that close finishes.
+ */
+async function guardConnections(dialect: DatabaseUrl['dialect'], conn: { getNativeClient?(): Promise<unknown> }): Promise<() => void> {
+  if (dialect === 'sqlite' || !conn.getNativeClient) return () => {};
+  const pool = (await conn.getNativeClient()) as Emitter;
+  if (dialect !== 'postgresql') {
+    pool.on('connection', (c: Emitter) => c.on('error', () => undefined));
+    return () => {};
+  }
+  type Client = Emitter & { release?: (error?: Error | boolean) => void };
+  const out = new Set<Client>();
+  const broken = new Set<Client>();
+  const watched = new WeakSet<Client>();
+  // Clients the pool opened before this ran (MikroORM checks the connection) are first seen here.
+  pool.on('acquire', (c: Client) => {
+    out.add(c);
+    if (!watched.has(c)) c.on('error', () => broken.add(c));
+    watched.add(c);
+  });
+  pool.on('release', (_e: unknown, c: Client) => out.delete(c));
+  pool.on('remove', (c: Client) => (out.delete(c), broken.delete(c)));
+  return () => {
+    for (const c of broken) {
+      if (!out.has(c)) continue;
+      try {
+        c.release?.(true);
+      } catch {
+        // Already handed back.
+      }
+    }
+  };
 }
 
 /**

@@ -12,7 +12,7 @@ import { PreconditionError, preconditions, type DataLossOptions } from './precon
 import { checkIntegrity } from './integrity.ts';
 import { recheckRelativeDown, resolveRelativeDown } from './down-target.ts';
 import { refuseUnrecordedSchema } from './unrecorded.ts';
-import { acquireLock, lockHolder, type RunLock } from './lock.ts';
+import { acquireLock, LockLostError, LockTimeoutError, lockHolder, ownerAlive, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
 
 export interface FailedRun {
@@ -71,6 +71,8 @@ export interface Session {
   executed: string[];
   notices: string[];
   dialectOptions: DialectOptions;
+  /** The run lock, when this session writes. */
+  lock?: RunLock;
 }
 
 export interface SessionOptions {
@@ -102,13 +104,19 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
       // After init: creating a database makes MikroORM build a new storage.
       const storage = db.migrator.versionTable;
       for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
+      if (lock) {
+        const held = lock;
+        storage.owner = held.owner;
+        // Nothing is recorded once the lock is gone: another run may be at work.
+        storage.guard = () => held.verify();
+      }
       rows = options === 'read-only' ? await storage.rowsIfExists() : await storage.rows();
     } catch (error) {
       if (error instanceof TidemarkError) throw error;
       throw new DatabaseError(`${url.display}: ${redact(firstLine(error))}`);
     }
     const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
-    return await fn({ history, db, url, rows, executed, notices: [], dialectOptions: config.dialectOptions });
+    return await fn({ history, db, url, rows, executed, notices: [], dialectOptions: config.dialectOptions, lock });
   } finally {
     await lock?.release().catch(() => undefined);
     await db.close();
@@ -147,9 +155,15 @@ function describeFailure(f: FailedRun): string {
 }
 
 /** A half-applied migration blocks every run until a person has looked at the database. */
-function refuseAfterFailure(s: Session): void {
+async function refuseAfterFailure(s: Session): Promise<void> {
   const failed = statusOf(s).failed[0];
   if (!failed) return;
+  const row = s.rows.find((r) => r.name === failed.id)!;
+  // Its run may have lost the lock and still be at work: not interrupted, and not to be repaired.
+  const owner = failed.status === 'running' ? await ownerAlive(s.url.dialect, { host: row.owner_host, pid: row.owner_pid, connection: row.owner_connection, since: row.started_at ? new Date(row.started_at) : null }, s.db.execute) : undefined;
+  if (owner) {
+    throw new LockTimeoutError(`migration ${failed.id} is still running in ${owner}, whose run lost the migration lock; wait for it to end, then run the command again`);
+  }
   throw new MigrationFailedError(
     `${describeFailure(failed)}; repair the schema by hand, then run 'tidemark migrate resolve ${failed.id} --applied' or '--rolled-back'`,
   );
@@ -228,6 +242,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     // would only be seen after the last migration: let it in before each one starts.
     await new Promise((resolve) => setImmediate(resolve));
     if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
+    await s.lock?.verify();
     current = e.name;
     started.set(e.name, performance.now());
     await control.onMigration?.({ id: e.name, direction, phase: 'start' });
@@ -282,6 +297,16 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   } catch (error) {
     if (error instanceof MigrationFailedError) throw error;
     if (error instanceof InterruptedError) throw interrupted();
+    if (error instanceof LockLostError) {
+      // Nothing is written without the lock: a migration that ran stays recorded as running.
+      const state = !current
+        ? ''
+        : tracked
+          ? `; migration ${current} (${direction}) ran but stays recorded as running: check the database, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`
+          : `; migration ${current} (${direction}) and its batch rolled back`;
+      const kept = done.length ? `; ${done.join(', ')} stay ${direction === 'up' ? 'applied' : 'reverted'}` : '';
+      throw new MigrationFailedError(`${error.message}; no further migration started${state}${kept}`);
+    }
     if (error instanceof PreconditionError) {
       const kept = done.length ? `; ${done.join(', ')} before it stay applied` : '';
       throw new PreconditionError(`${error.message}${kept}`);
@@ -339,14 +364,14 @@ export interface UpOptions extends SessionOptions, RunControl, DataLossOptions {
 }
 
 /** Checks that must pass before any DDL: a failed run, and the files against the version table. */
-function preflight(s: Session): void {
-  refuseAfterFailure(s);
+async function preflight(s: Session): Promise<void> {
+  await refuseAfterFailure(s);
   s.notices.push(...checkIntegrity(s.history, s.rows));
 }
 
 export async function migrateUp(config: ResolvedConfig, options: UpOptions = {}): Promise<MigrateResult> {
   return withSession(config, options, async (s) => {
-    preflight(s);
+    await preflight(s);
     const applied = new Set(s.executed);
     const target = upTarget(s.history, options.to);
     const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
@@ -404,7 +429,7 @@ export async function migrateDown(config: ResolvedConfig, options: DownOptions =
   // under it: two runs at once aim at the same place, and the second finds itself there.
   const relative = await resolveRelativeDown(config, options);
   return withSession(config, options, async (s) => {
-    preflight(s);
+    await preflight(s);
     const ids = relative ? recheckRelativeDown(s, relative) : downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);

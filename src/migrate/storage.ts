@@ -19,11 +19,21 @@ export function versionTableSql(platform: AbstractSqlPlatform, tableName: string
   table.addColumn({ name: 'statements_done', ...int });
   table.addColumn({ name: 'error', type: platform.getTextTypeDeclarationSQL({}), mappedType: platform.getMappedType('text'), nullable: true });
   table.addColumn({ name: 'checksum', type: platform.getVarcharTypeDeclarationSQL({ length: 80 }), mappedType: platform.getMappedType('string'), nullable: true });
+  for (const [name, type, mapped] of ownerColumns(platform)) table.addColumn({ name, type, mappedType: platform.getMappedType(mapped), nullable: true });
   table.setIndexes([
     { columnNames: ['id'], keyName: `${tableName}_pkey`, unique: true, primary: true, composite: false, constraint: true },
     { columnNames: ['name'], keyName: `${tableName}_name_unique`, unique: true, primary: false, composite: false, constraint: false },
   ] as never);
   return platform.getSchemaHelper()!.createTable(table);
+}
+
+/** Who runs a migration (written with `running`): host, process and lock session, for a liveness check. */
+function ownerColumns(platform: AbstractSqlPlatform): [name: string, type: string, mapped: string][] {
+  return [
+    ['owner_host', platform.getVarcharTypeDeclarationSQL({ length: 255 }), 'string'],
+    ['owner_pid', platform.getIntegerTypeDeclarationSQL({}), 'number'],
+    ['owner_connection', platform.getVarcharTypeDeclarationSQL({ length: 64 }), 'string'],
+  ];
 }
 
 export type RunStatus = 'running' | 'failed' | 'applied';
@@ -38,6 +48,9 @@ export interface VersionRow {
   statements_done?: number | null;
   error?: string | null;
   checksum?: string | null;
+  owner_host?: string | null;
+  owner_pid?: number | null;
+  owner_connection?: string | null;
 }
 
 /**
@@ -51,6 +64,10 @@ export class TidemarkStorage extends MigrationStorage {
   #ensured = false;
   /** Checksums of the files being run, recorded with each migration as it is applied. */
   readonly checksums = new Map<string, string>();
+  /** This run's owner, written with each migration it records as running. */
+  owner?: { host: string; pid: number; connection?: string };
+  /** Called before anything is recorded: throws when the run no longer holds the lock. */
+  guard?: () => Promise<void>;
 
   constructor(driver: AbstractSqlDriver, options: ConstructorParameters<typeof MigrationStorage>[1]) {
     super(driver, options);
@@ -74,6 +91,9 @@ export class TidemarkStorage extends MigrationStorage {
         statementsDone: p.integer().fieldNames('statements_done').nullable(),
         error: p.text().fieldNames('error').nullable(),
         checksum: p.string().fieldNames('checksum').nullable(),
+        ownerHost: p.string().fieldNames('owner_host').nullable(),
+        ownerPid: p.integer().fieldNames('owner_pid').nullable(),
+        ownerConnection: p.string().fieldNames('owner_connection').nullable(),
       },
     }).init();
     entity.meta.sync();
@@ -92,8 +112,33 @@ export class TidemarkStorage extends MigrationStorage {
     }
     if (!(await helper.tableExists(connection, tableName, schemaName))) {
       for (const sql of versionTableSql(platform, tableName, schemaName)) await connection.execute(sql, [], 'run');
+    } else {
+      await this.#addOwnerColumns();
     }
     this.#ensured = true;
+  }
+
+  /** A version table made by an older tidemark gets the owner columns (under the run lock, like its creation). */
+  async #addOwnerColumns(): Promise<void> {
+    const platform = this.#driver.getPlatform();
+    const connection = this.#driver.getConnection();
+    const table = this.#qualified();
+    const has = (column: string) =>
+      connection.execute(`select ${platform.quoteIdentifier(column)} from ${table} where 1 = 0`, [], 'all').then(
+        () => true,
+        () => false,
+      );
+    if (await has('owner_connection')) return;
+    for (const [name, type] of ownerColumns(platform)) {
+      if (!(await has(name))) await connection.execute(`alter table ${table} add column ${platform.quoteIdentifier(name)} ${type} null`, [], 'run');
+    }
+  }
+
+  #qualified(): string {
+    const { tableName, schemaName } = super.getTableName();
+    const platform = this.#driver.getPlatform();
+    const q = (s: string) => platform.quoteIdentifier(s);
+    return schemaName && schemaName !== platform.getDefaultSchemaName() ? `${q(schemaName)}.${q(tableName)}` : q(tableName);
   }
 
   /** Like `rows`, but never creates the table (for read-only commands). */
@@ -116,6 +161,7 @@ export class TidemarkStorage extends MigrationStorage {
   }
 
   override async logMigration(params: { name: string }, tx?: Transaction): Promise<void> {
+    await this.guard?.();
     await this.ensureTable();
     const { entity } = this.getTableName();
     const name = this.getMigrationName(params.name);
@@ -140,9 +186,11 @@ export class TidemarkStorage extends MigrationStorage {
 
   /** Records that `name` is about to run, before its first statement (committed at once where DDL is not transactional). */
   async markStarted(name: string): Promise<void> {
+    await this.guard?.();
     await this.ensureTable();
     const { entity } = this.getTableName();
-    const running = { status: 'running', startedAt: new Date(), finishedAt: null, statementsDone: 0, error: null };
+    const owner = { ownerHost: this.owner?.host ?? null, ownerPid: this.owner?.pid ?? null, ownerConnection: this.owner?.connection ?? null };
+    const running = { status: 'running', startedAt: new Date(), finishedAt: null, statementsDone: 0, error: null, ...owner };
     // One statement either way: a kill between a delete and an insert would lose the row.
     const updated = await this.#driver.nativeUpdate(entity as never, { name } as never, running as never, { ctx: this.#master });
     if (!updated.affectedRows) await this.#driver.nativeInsert(entity as never, { name, ...running } as never, { ctx: this.#master });
@@ -164,10 +212,9 @@ export class TidemarkStorage extends MigrationStorage {
 
   /** SQL that records progress inside a migration's statement list. */
   progressSql(name: string, done: number, total: number): string {
-    const { tableName, schemaName } = super.getTableName();
     const platform = this.#driver.getPlatform();
     const q = (s: string) => platform.quoteIdentifier(s);
-    const table = schemaName && schemaName !== platform.getDefaultSchemaName() ? `${q(schemaName)}.${q(tableName)}` : q(tableName);
+    const table = this.#qualified();
     return `update ${table} set ${q('statements_done')} = ${done}, ${q('statements_total')} = ${total} where ${q('name')} = ${platform.quoteValue(name)}`;
   }
 }
