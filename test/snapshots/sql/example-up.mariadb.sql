@@ -2,7 +2,7 @@
 -- Written without a database: assumes it stands at base.
 
 -- version table (created when missing)
-create table if not exists `tidemark_migrations` (`id` int not null auto_increment primary key, `name` varchar(255) not null, `executed_at` datetime not null default current_timestamp, `status` varchar(16) null, `started_at` datetime null, `finished_at` datetime null, `statements_total` int null, `statements_done` int null, `error` text null, `checksum` varchar(80) null) default character set utf8mb4 engine = InnoDB;
+create table if not exists `tidemark_migrations` (`id` int not null auto_increment primary key, `name` varchar(255) not null, `executed_at` datetime not null default current_timestamp, `status` varchar(16) null, `started_at` datetime null, `finished_at` datetime null, `statements_total` int null, `statements_done` int null, `error` text null, `checksum` varchar(80) null, `owner_host` varchar(255) null, `owner_pid` int null, `owner_connection` varchar(64) null) default character set utf8mb4 engine = InnoDB;
 alter table `tidemark_migrations` add unique `tidemark_migrations_name_unique` (`name`);
 
 

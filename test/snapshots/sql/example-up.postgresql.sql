@@ -2,7 +2,7 @@
 -- Written without a database: assumes it stands at base.
 
 -- version table (created when missing)
-create table if not exists "tidemark_migrations" ("id" serial primary key, "name" varchar(255) not null, "executed_at" timestamptz(6) not null default current_timestamp(6), "status" varchar(16) null, "started_at" timestamptz(6) null, "finished_at" timestamptz(6) null, "statements_total" int null, "statements_done" int null, "error" text null, "checksum" varchar(80) null);
+create table if not exists "tidemark_migrations" ("id" serial primary key, "name" varchar(255) not null, "executed_at" timestamptz(6) not null default current_timestamp(6), "status" varchar(16) null, "started_at" timestamptz(6) null, "finished_at" timestamptz(6) null, "statements_total" int null, "statements_done" int null, "error" text null, "checksum" varchar(80) null, "owner_host" varchar(255) null, "owner_pid" int null, "owner_connection" varchar(64) null);
 create unique index if not exists "tidemark_migrations_name_unique" on "tidemark_migrations" ("name");
 
 begin;

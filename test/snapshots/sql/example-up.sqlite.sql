@@ -2,7 +2,7 @@
 -- Written without a database: assumes it stands at base.
 
 -- version table (created when missing)
-create table if not exists `tidemark_migrations` (`id` integer not null primary key autoincrement, `name` text not null, `executed_at` datetime not null default (strftime('%s', 'now') * 1000), `status` text null, `started_at` datetime null, `finished_at` datetime null, `statements_total` integer null, `statements_done` integer null, `error` text null, `checksum` text null);
+create table if not exists `tidemark_migrations` (`id` integer not null primary key autoincrement, `name` text not null, `executed_at` datetime not null default (strftime('%s', 'now') * 1000), `status` text null, `started_at` datetime null, `finished_at` datetime null, `statements_total` integer null, `statements_done` integer null, `error` text null, `checksum` text null, `owner_host` text null, `owner_pid` integer null, `owner_connection` text null);
 create unique index if not exists `tidemark_migrations_name_unique` on `tidemark_migrations` (`name`);
 
 pragma foreign_keys = off;
