@@ -4,7 +4,7 @@ import type { TableDef } from '../../src/schema/types.ts';
 export const user: TableDef = {
   name: 'user',
   columns: [
-    { name: 'id', type: 'integer', primary: true, autoincrement: true },
+    { name: 'id', type: 'integer', primary: true, autoincrement: true, unsigned: true },
     { name: 'email', type: 'string', length: 255 },
     { name: 'name', type: 'string', length: 255 },
   ],
@@ -22,13 +22,13 @@ export const userWithAge: TableDef = {
 export const project: TableDef = {
   name: 'project',
   columns: [
-    { name: 'id', type: 'integer', primary: true, autoincrement: true },
+    { name: 'id', type: 'integer', primary: true, autoincrement: true, unsigned: true },
     { name: 'name', type: 'string', length: 100 },
     { name: 'description', type: 'text', nullable: true },
-    { name: 'owner_id', type: 'integer' },
+    { name: 'owner_id', type: 'integer', unsigned: true },
     { name: 'created_at', type: 'datetime' },
   ],
-  indexes: [{ name: 'project_owner_id_index', columns: ['owner_id'] }],
+  indexes: [{ name: 'project_owner_id_index', columns: ['owner_id'], foreignKey: true }],
   foreignKeys: [
     { name: 'project_owner_id_foreign', columns: ['owner_id'], referencedTable: 'user', referencedColumns: ['id'], onDelete: 'cascade' },
   ],

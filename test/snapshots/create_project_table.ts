@@ -11,12 +11,12 @@ export class CreateProjectTable extends TidemarkMigration {
 
   override up(): void {
     this.createTable('project', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('name', { type: 'string', length: 100 });
       t.column('description', { type: 'text', nullable: true });
-      t.column('owner_id', { type: 'integer' });
+      t.column('owner_id', { type: 'integer', unsigned: true });
       t.column('created_at', { type: 'datetime' });
-      t.index('project_owner_id_index', ['owner_id']);
+      t.index('project_owner_id_index', ['owner_id'], { foreignKey: true });
       t.foreignKey('project_owner_id_foreign', ['owner_id'], 'user', ['id'], { onDelete: 'cascade' });
     });
   }

@@ -11,7 +11,7 @@ export class CreateUserTable extends TidemarkMigration {
 
   override up(): void {
     this.createTable('user', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('email', { type: 'string', length: 255 });
       t.column('name', { type: 'string', length: 255 });
       t.unique('user_email_unique', ['email']);

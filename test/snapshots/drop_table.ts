@@ -23,18 +23,18 @@ export class DropTable extends TidemarkMigration {
     // Restores the schema only: the data that up() removed cannot be brought back
     // (project, user).
     this.createTable('user', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('email', { type: 'string', length: 255 });
       t.column('name', { type: 'string', length: 255 });
       t.unique('user_email_unique', ['email']);
     });
     this.createTable('project', (t) => {
-      t.column('id', { type: 'integer', primary: true, autoincrement: true });
+      t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });
       t.column('name', { type: 'string', length: 100 });
       t.column('description', { type: 'text', nullable: true });
-      t.column('owner_id', { type: 'integer' });
+      t.column('owner_id', { type: 'integer', unsigned: true });
       t.column('created_at', { type: 'datetime' });
-      t.index('project_owner_id_index', ['owner_id']);
+      t.index('project_owner_id_index', ['owner_id'], { foreignKey: true });
       t.foreignKey('project_owner_id_foreign', ['owner_id'], 'user', ['id'], { onDelete: 'cascade' });
     });
     this.addForeignKey('comment', 'comment_project_id_foreign', ['project_id'], 'project', ['id'], { onDelete: 'set null' });

@@ -25,7 +25,7 @@ export class RenameColumn extends TidemarkMigration {
     this.dropIndex('user', 'user_login_unique');
     this.dropIndex('project', 'project_user_id_index');
     this.createIndex('user', 'user_email_unique', ['login'], { unique: true });
-    this.createIndex('project', 'project_owner_id_index', ['user_id']);
+    this.createIndex('project', 'project_owner_id_index', ['user_id'], { foreignKey: true });
     this.addForeignKey('project', 'project_owner_id_foreign', ['user_id'], 'user', ['id'], { onDelete: 'cascade' });
     this.renameColumn('user', 'login', 'email');
     this.renameColumn('project', 'user_id', 'owner_id');
