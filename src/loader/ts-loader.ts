@@ -48,6 +48,11 @@ function readCache(file: string) {
 }
 
 /** Writes the transpile cache if this process added to it. Only entries used now or recently survive. */
+/** The JavaScript a user file ran as (with its inline source map), to map a run-time error's position back. */
+export function servedCode(file: string): string | undefined {
+  return served.get(file);
+}
+
 export function flushTranspileCache(): void {
   if (!dirty || !cacheFile) return;
   dirty = false;

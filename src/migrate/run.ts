@@ -5,6 +5,8 @@ import { dialectFor, type DialectOptions } from '../dialect/index.ts';
 import { ConfigError, DatabaseError, HistoryError, InterruptedError, MigrationFailedError, TargetError, TidemarkError, UsageError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
+import { refuseInTransaction } from '../dialect/transaction-rules.ts';
+import { describeDatabaseError, migrationFrame, watchStatements } from './statement-error.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { initMigrator, openDatabase, type Database } from './database.ts';
@@ -204,7 +206,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
+  const unwatch = watchStatements(s.db.orm.em.getDriver() as never);
   const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
+  for (const id of ids) refuseInTransaction(id, s.history.get(id)!, running.get(id) ?? [], dialect.name, direction);
   // Bound to this database's migration instances, never module-wide: runs on other databases in
   // the same process have their own.
   s.db.run.current = {
@@ -311,7 +315,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       const kept = done.length ? `; ${done.join(', ')} before it stay applied` : '';
       throw new PreconditionError(`${error.message}${kept}`);
     }
-    const message = redact(firstLine(error));
+    // The failing statement and its SQLSTATE/errno; an error the migration's own code threw, its file:line.
+    const where = current && s.history.get(current) ? migrationFrame(error, s.history.get(current)!.file) : undefined;
+    const message = redact(describeDatabaseError(error, firstLine)) + (where ? ` (at ${where})` : '');
     if (tracked && current) {
       const recorded = await storage.markFailed(current, message).catch(() => 0);
       const row = (await storage.rows().catch(() => [])).find((r) => r.name === current);
@@ -325,6 +331,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
     throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
+    unwatch();
     options.transactional = true;
     s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
     s.db.migrator.off(direction === 'up' ? 'migrated' : 'reverted', onDone);

@@ -4,6 +4,7 @@ import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, TargetError, UsageError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
+import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import { compileSteps } from '../runtime/compile.ts';
 import type { Step } from '../runtime/data.ts';
@@ -88,6 +89,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   for (const id of ids) {
     const migration = history.get(id)!.migration as MigrationClass & { recordSteps(m: 'up' | 'down'): Promise<Step[]> };
     const steps = await migration.recordSteps(options.direction);
+    refuseInTransaction(id, history.get(id)!, steps, dialectName, options.direction);
     const start = (options.direction === 'up' ? before : after).get(id)!;
     const alone = dialectName !== 'sqlite' && migration.transactional === false;
     if (alone) commit();
