@@ -49,7 +49,8 @@ describe('fitIdentifier', () => {
       const out = fitIdentifier(name);
       expect(bytes(out)).toBeLessThanOrEqual(63);
       expect(out.isWellFormed()).toBe(true);
-      expect(name.startsWith(out.slice(0, -9))).toBe(true);
+      // 4-byte characters, which MariaDB refuses in names, become '_' (the hash keeps names apart).
+      expect(name.replace(/😀/gu, '_').startsWith(out.slice(0, -9))).toBe(true);
     }
   });
 
