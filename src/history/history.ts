@@ -19,9 +19,13 @@ export interface MigrationNode {
 
 export const CHECKSUM_ALGORITHM = 'sha256-lf';
 
-/** A change of line endings alone (a Windows checkout) is not an edit. */
+/**
+ * What an editor or a checkout changes without anyone editing is not an edit: line endings (a
+ * Windows checkout) and a byte-order mark. Any other change counts, whitespace included: a
+ * reformatted applied migration is accepted with `migrate resolve <id> --applied`.
+ */
 export function checksumOf(text: string): string {
-  return `${CHECKSUM_ALGORITHM}:${createHash('sha256').update(text.replace(/\r\n?/g, '\n')).digest('hex')}`;
+  return `${CHECKSUM_ALGORITHM}:${createHash('sha256').update(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')).digest('hex')}`;
 }
 
 /** The migration files as a graph: every node names its parents, so branches and merges are data. */

@@ -449,8 +449,24 @@ async function metadataProviderFor(input: LoadedEntities): Promise<unknown> {
  * message names, else the one that fails the same way when MikroORM discovers it alone (with
  * what it references), which is how a `TypeError` from an undefined import is pinned down.
  */
-function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: unknown) => void): EntityMappingError {
+function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: unknown) => unknown): EntityMappingError {
   const message = firstLine(error);
+  const duplicate = /Duplicate table names are not allowed: (\S+)/.exec(message)?.[1];
+  if (duplicate) {
+    // MikroORM names the table only; the classes are found by discovering each alone.
+    const owners = input.entities.slice(0, 500).flatMap((entity) => {
+      try {
+        const orm = retry(entity) as InstanceType<MikroOrmClass>;
+        return [...orm.getMetadata().getAll().values()].some((m) => m.className === entityName(entity) && m.tableName === duplicate) ? [entityName(entity)!] : [];
+      } catch {
+        return [];
+      }
+    });
+    if (owners.length > 1) {
+      const where = owners.map((n) => `${n}${input.files.get(n) ? ` (${input.files.get(n)})` : ''}`).join(' and ');
+      return new EntityMappingError(`${where} both map to table '${duplicate}': give one of them another tableName`);
+    }
+  }
   const names = [...new Set([...input.files.keys(), ...input.entities.map(entityName).filter((n): n is string => !!n)])];
   // The entity the message is about: `Post.author`, `entity 'Post'`, or any entity named in it.
   const mentioned = (re: (n: string) => RegExp) => names.find((n) => re(n.replace(/[$]/g, '\\$')).test(message));

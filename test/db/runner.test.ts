@@ -32,10 +32,13 @@ describe('integrity checks before any DDL', () => {
     return r.stderr;
   };
 
-  it('an applied file that was edited is refused, naming file and remedy; line endings alone are no edit', async () => {
+  it('an applied file that was edited is refused, naming file and remedy; line endings or a BOM alone are no edit', async () => {
     const { p, chain, file } = await applied();
     const text = p.read(file(1));
     p.write(file(1), text.replace(/\n/g, '\r\n'));
+    expect(p.run(['migrate', 'up']).code).toBe(0);
+    // Nor is a byte-order mark an editor adds.
+    p.write(file(1), `\uFEFF${text}`);
     expect(p.run(['migrate', 'up']).code).toBe(0);
     expect(p.run(['migrate', 'down', '--step', '0']).code).not.toBe(0);
     p.write(file(1), text.replace("length: 40", "length: 50"));

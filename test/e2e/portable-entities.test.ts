@@ -58,3 +58,17 @@ describe('defaults and column types only one dialect runs', () => {
     expect(generated(`@Property({ defaultRaw: 'current_timestamp' }) at!: Date;`)).toContain(`t.column('at', { type: 'datetime', defaultRaw: 'current_timestamp' });`);
   });
 });
+
+describe('two entities on one table', () => {
+  it('names both classes and their files, exit 1, nothing written', () => {
+    const p = new TestProject();
+    projects.push(p);
+    p.write('entities/A.ts', `import { Entity, PrimaryKey } from '@mikro-orm/decorators/legacy';\n\n@Entity({ tableName: 'thing' })\nexport class A {\n  @PrimaryKey()\n  id!: number;\n}\n`);
+    p.write('entities/B.ts', `import { Entity, PrimaryKey } from '@mikro-orm/decorators/legacy';\n\n@Entity({ tableName: 'thing' })\nexport class B {\n  @PrimaryKey()\n  id!: number;\n}\n`);
+    const before = p.files();
+    const r = p.run(['gen-migration', '-m', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`tidemark: A (entities/A.ts) and B (entities/B.ts) both map to table 'thing': give one of them another tableName`);
+    expect(p.files()).toEqual(before);
+  });
+});
