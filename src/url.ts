@@ -45,6 +45,14 @@ export function redact(text: string): string {
   });
 }
 
+/** Said when the part before the host holds characters a URL gives a meaning to: the usual cause is an unencoded password. */
+function encodingHint(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(.*)@/i.exec(url);
+  const userinfo = m?.[1] ?? /^[a-z][a-z0-9+.-]*:\/\/([^@]*[#?/][^@]*)$/i.exec(url)?.[1];
+  if (!userinfo || !/[@#?/%\s]/.test(userinfo.replace(/%[0-9a-f]{2}/gi, ''))) return '';
+  return `; if the password holds any of @ : / ? # % or a space, URL-encode it (encodeURIComponent('…'))`;
+}
+
 function decode(part: string): string {
   try {
     return decodeURIComponent(part);
@@ -80,14 +88,14 @@ export function parseDatabaseUrl(url: string, baseDir: string, source: string): 
     }
   } catch {
     // Not echoed: an unparsable URL could show its password.
-    throw new ConfigError(`${source}: not a valid database URL (expected sqlite:./file.db, postgres://user:pass@host/db, mysql://… or mariadb://…)`);
+    throw new ConfigError(`${source}: not a valid database URL (expected sqlite:./file.db, postgres://user:pass@host/db, mysql://… or mariadb://…)${encodingHint(url)}`);
   }
   // Printed from its parts, so no spelling of the password can reach the screen.
   const shown = `${u.protocol}//${u.username ? `${u.username}${u.password ? ':****' : ''}@` : ''}${u.host}${u.pathname}${u.search}`;
   const dialect = PROTOCOLS[u.protocol];
   if (!dialect) throw new ConfigError(`${source}: unsupported database URL scheme '${u.protocol}' (expected sqlite:, postgres://, mysql:// or mariadb://)`);
   const database = decode(u.pathname.replace(/^\//, ''));
-  if (!database) throw new ConfigError(`${source}: '${display}' names no database`);
+  if (!database) throw new ConfigError(`${source}: '${display}' names no database${encodingHint(url)}`);
   return {
     dialect,
     host: u.hostname || 'localhost',

@@ -129,3 +129,23 @@ describe('redact', () => {
     }
   });
 });
+
+describe('an unencoded password', () => {
+  test.each(['postgres://bob:pa#ss@localhost/db', 'postgres://bob:pa/ss@localhost/db', 'mysql://bob:p@ss?x@h/db'])('%s: one line that says to URL-encode it, never the password', (url) => {
+    let message = '';
+    try {
+      parseDatabaseUrl(url, '/', '--url');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^--url: .*URL-encode it \(encodeURIComponent/);
+    expect(message).not.toMatch(/pa#ss|pa\/ss|p@ss/);
+    expect(message.split('\n')).toHaveLength(1);
+  });
+
+  test('an encoded one parses, and no hint is given to a URL that needs none', () => {
+    expect(parseDatabaseUrl(`postgres://bob:${encodeURIComponent('pa#ss')}@localhost/db`, '/', '--url').password).toBe('pa#ss');
+    expect(() => parseDatabaseUrl('postgres://bob:ok@localhost/', '/', '--url')).toThrow(/names no database$/);
+  });
+});
