@@ -270,18 +270,20 @@ async function postgresLock(url: DatabaseUrl, options: LockOptions): Promise<Run
     await client.end().catch(() => undefined);
     throw error;
   }
+  // Inlined (a number we made), never a bound parameter: an extended-protocol query leaves its
+  // snapshot's xmin on the idle transaction until the next query, and `CREATE INDEX
+  // CONCURRENTLY` (in this run or another) waits for every such transaction to end.
   const key = advisoryKey(url.database!, url.schema ?? 'public', options.table);
   const held = async () =>
     (
       await client.query(
         `select count(*)::int as n from pg_locks
           where locktype = 'advisory' and granted and pid = pg_backend_pid()
-            and ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
-        [key],
+            and ((classid::bigint << 32) | objid::bigint) = (${BigInt(key)})::bigint`,
       )
     ).rows[0].n > 0;
   return poll(url, options, {
-    tryOnce: async () => (await client.query('select pg_try_advisory_xact_lock($1::bigint) as ok', [key])).rows[0].ok === true,
+    tryOnce: async () => (await client.query(`select pg_try_advisory_xact_lock((${BigInt(key)})::bigint) as ok`)).rows[0].ok === true,
     holder: () => postgresHolder(client, key),
     held,
     unlock: async () => {
@@ -301,8 +303,7 @@ async function postgresHolder(client: import('pg').Client, key: string): Promise
       `select a.pid, a.application_name, a.client_addr, a.backend_start
          from pg_locks l join pg_stat_activity a on a.pid = l.pid
         where l.locktype = 'advisory' and l.granted
-          and ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint`,
-      [key],
+          and ((l.classid::bigint << 32) | l.objid::bigint) = (${BigInt(key)})::bigint`,
     );
     const r = rows[0];
     if (!r) return 'another session';
