@@ -95,11 +95,12 @@ export class MigrateUpCommand extends TidemarkCommand {
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
   lockTimeout = LOCK_TIMEOUT();
   allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
+  createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
 
   async run(): Promise<number> {
     if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
-    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), to: this.to, transaction: transactionMode(this.transaction) }));
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, transaction: transactionMode(this.transaction) }));
     for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
     report(this, result, result.status.database);
     return 0;

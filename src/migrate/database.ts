@@ -41,7 +41,7 @@ export async function offlinePlatform(dialect: DatabaseUrl['dialect'], baseDir: 
  * (in history order) instead of letting it glob and sort files by name. No entities are
  * discovered and no schema snapshot is written: `migrate` only runs migrations.
  */
-export async function openDatabase(url: DatabaseUrl, tableName: string, migrations: MigrationClass[], baseDir: string): Promise<Database> {
+export async function openDatabase(url: DatabaseUrl, tableName: string, migrations: MigrationClass[], baseDir: string, options: { createDatabase?: boolean } = {}): Promise<Database> {
   if (url.dialect === 'sqlite' && url.file !== ':memory:') {
     const dir = dirname(url.file!);
     if (!existsSync(dir) || !statSync(dir).isDirectory()) {
@@ -89,6 +89,8 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     entities: [],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
+    // A mistyped database name must fail, not appear: only `migrate up --create-database` creates one.
+    ensureDatabase: options.createDatabase === true,
     allowGlobalContext: true,
     debug: Boolean(process.env.TIDEMARK_DEBUG_SQL),
     migrations: {
@@ -114,7 +116,8 @@ export async function openDatabase(url: DatabaseUrl, tableName: string, migratio
     await execute('select 1');
   } catch (error) {
     await close().catch(() => undefined);
-    throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}`);
+    const missing = url.dialect !== 'sqlite' && /does not exist|unknown database/i.test(firstLine(error));
+    throw new DatabaseError(`cannot connect to ${url.display}: ${firstLine(error)}${missing ? ` (check the name; 'tidemark migrate up --create-database' creates it)` : ''}`);
   }
   const migrator = orm.migrator as Migrator;
   return { orm, migrator, run, execute, close };

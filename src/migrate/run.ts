@@ -82,6 +82,8 @@ export interface SessionOptions {
   lockTimeoutMs?: number;
   /** Told when the lock is busy and this run waits. */
   onWait?: (holder: string) => void;
+  /** Create the database (PostgreSQL, MySQL/MariaDB) when it does not exist; otherwise that is an error. */
+  createDatabase?: boolean;
 }
 
 /** Default `--lock-timeout`: long enough for another instance's migrations to finish. */
@@ -92,7 +94,9 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
   installTsLoader({ cacheDir: config.cacheDir });
   // Every file loads (and every id and parent checks out) before the database is touched.
   const history = await loadHistory(config.migrationsDir, process.cwd());
-  const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.projectRoot);
+  const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.projectRoot, {
+    createDatabase: options !== 'read-only' && options.createDatabase === true,
+  });
   let lock: RunLock | undefined;
   try {
     let rows: VersionRow[];
