@@ -252,6 +252,62 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL: lost connections${pgSkip ? ` (skip
   });
 });
 
+describe.skipIf(Boolean(pgSkip))(`PostgreSQL: the lock session holds nothing back${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
+  const cleanups: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('a run waiting for the lock does not make the running one\'s CREATE INDEX CONCURRENTLY wait', async () => {
+    const p = new TestProject();
+    cleanups.push(() => p.dispose());
+    const db = await freshDatabase('postgresql');
+    cleanups.push(db.drop);
+    const gate = await postgresGate(db.url);
+    cleanups.push(gate.close);
+    writeWaiting(p, gate.sql);
+    p.write(
+      `migrations/${M2}.ts`,
+      `import { TidemarkMigration } from 'tidemark';
+
+export class After extends TidemarkMigration {
+  static override readonly id = '${M2}';
+  static override readonly parents = ['${M1}'];
+  static override readonly transactional = false;
+
+  override up(): void {
+    this.sql('create index concurrently t1_id_concurrent on t1 (id)');
+  }
+
+  override down(): void {
+    this.sql('drop index t1_id_concurrent');
+  }
+}
+`,
+    );
+    const admin = await open(db.url, p.dir);
+    cleanups.push(() => admin.close());
+    const name = new URL(db.url).pathname.slice(1);
+    const first = start(p, ['migrate', 'up', '--url', db.url]);
+    await until(
+      'the first migration to wait at the gate',
+      async () => (await admin.execute(`select pid from pg_stat_activity where datname = ? and query like 'select pg_advisory_xact_lock(%tm_wait' and wait_event_type = 'Lock'`, [name]))[0]?.pid,
+      first.done,
+    );
+    // A second run polls for the lock the whole time (its timeout outlasts the first run).
+    const second = start(p, ['migrate', 'up', '--url', db.url, '--lock-timeout', '120']);
+    expect(await second.seen(/waiting for the migration lock/), 'the second run waits for the lock').toBe(true);
+    await gate.open();
+    // The index is built while the second run still waits: it must not wait for it.
+    const r = await first.done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(M2);
+    const s2 = await second.done;
+    expect(s2.code, s2.stderr).toBe(0);
+    expect(s2.stdout).toContain('Already up to date');
+  });
+});
+
 describe('SQLite: the lock follows the file, however it is spelled', () => {
   const cleanups: (() => unknown)[] = [];
   afterAll(async () => {
