@@ -136,7 +136,14 @@ async function guardConnections(dialect: DatabaseUrl['dialect'], conn: { getNati
   if (dialect === 'sqlite' || !conn.getNativeClient) return () => {};
   const pool = (await conn.getNativeClient()) as Emitter;
   if (dialect !== 'postgresql') {
-    pool.on('connection', (c: Emitter) => c.on('error', () => undefined));
+    // mysql2 handles a pooled connection's first error itself (once): a second would be fatal.
+    const seen = new WeakSet<Emitter>();
+    const watch = (c: Emitter) => {
+      if (!seen.has(c)) c.on('error', () => undefined);
+      seen.add(c);
+    };
+    pool.on('connection', watch);
+    pool.on('acquire', watch);
     return () => {};
   }
   type Client = Emitter & { release?: (error?: Error | boolean) => void };

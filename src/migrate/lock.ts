@@ -51,7 +51,7 @@ const POLL_MS = 100;
  * connection from idling out (wait_timeout, NAT and firewall timeouts) during a long migration,
  * and notices a lost lock before the runner's next check.
  */
-const KEEPALIVE_MS = Number(process.env.TIDEMARK_LOCK_KEEPALIVE_MS) || 30_000;
+const KEEPALIVE_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const whoAmI = () => `tidemark migrate (pid ${process.pid} on ${hostname()})`;
 const me = (connection?: string): LockOwner => ({ host: hostname(), pid: process.pid, ...(connection ? { connection } : {}) });
