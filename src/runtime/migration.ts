@@ -203,6 +203,10 @@ export abstract class TidemarkMigration extends Migration {
     if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
     const steps = compileSteps(this.#steps, schema, ctx.dialect);
     const db = dataContext(ctx.dialect.name, (sql, params) => this.execute(sql, [...params]));
+    // What MikroORM's runner puts before a migration's queries (`set names …`), first here too;
+    // the runner repeats it after, harmlessly.
+    const beginning = this.driver.getPlatform().getSchemaHelper()?.getSchemaBeginning(this.config.get('charset'), false) ?? '';
+    for (const sql of beginning.split('\n')) if (sql.trim()) await this.execute(sql);
     for (const [i, step] of steps.entries()) {
       if (isDataStep(step)) await step.run(db);
       // As MikroORM's runner executes its statements: no parameters, so `?` stays as written.
