@@ -202,18 +202,28 @@ export abstract class TidemarkMigration extends Migration {
     const schema = (method === 'up' ? ctx.before : ctx.after).get(this.name!);
     if (!schema) throw new Error(`migration ${this.name}: not part of the loaded history`);
     const steps = compileSteps(this.#steps, schema, ctx.dialect);
-    const db = dataContext(ctx.dialect.name, (sql, params) => this.execute(sql, [...params]));
+    const run = (sql: string, params: unknown[] = []) => super.execute(sql, params);
+    const db = dataContext(ctx.dialect.name, (sql, params) => run(sql, [...params]));
     // What MikroORM's runner puts before a migration's queries (`set names …`), first here too;
     // the runner repeats it after, harmlessly.
     const beginning = this.driver.getPlatform().getSchemaHelper()?.getSchemaBeginning(this.config.get('charset'), false) ?? '';
-    for (const sql of beginning.split('\n')) if (sql.trim()) await this.execute(sql);
+    for (const sql of beginning.split('\n')) if (sql.trim()) await run(sql);
     for (const [i, step] of steps.entries()) {
       if (isDataStep(step)) await step.run(db);
       // As MikroORM's runner executes its statements: no parameters, so `?` stays as written.
-      else await this.execute(step);
+      else await run(step);
       const progress = ctx.progress?.(this.name!, i + 1, steps.length);
-      if (progress) await this.execute(progress);
+      if (progress) await run(progress);
     }
+  }
+
+  /**
+   * Refused: called in up()/down() it would run before every step, and not at all where the
+   * file is replayed without a database (check, gen-migration, every run's schema computation).
+   */
+  override execute(..._args: Parameters<Migration['execute']>): ReturnType<Migration['execute']> {
+    // Thrown, not rejected: a call that is not awaited must not become an unhandled rejection.
+    throw new Error(`migration ${this.name}: this.execute() cannot run in up()/down(); put it in a data step: this.data(async (db) => { await db.execute(sql, params); })`);
   }
 
   override getQueries(): ReturnType<Migration['getQueries']> {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateDown, migrateUp, migrationSql, replayHistory } from '../../src/api.ts';
 import type { DialectName } from '../../src/dialect/dialect.ts';
-import { MigrationFailedError } from '../../src/errors.ts';
+import { HistoryError, MigrationFailedError } from '../../src/errors.ts';
 import { openDatabase } from '../../src/migrate/database.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { ROOT, TestProject } from '../e2e/project.ts';
@@ -160,6 +160,20 @@ for (const target of targets) {
       expect(Number((await query(url, p.dir, 'select count(*) as n from customer where street is null'))[0]!.n)).toBe(Math.floor(n / 7));
       await expect(query(url, p.dir, 'select 1 from address')).rejects.toThrow();
     });
+
+    if (target === 'sqlite') {
+      it("MikroORM's this.execute() in up() is refused by replay and by up, pointing at this.data", async () => {
+        const { p, url } = await project();
+        const id = '20260801000000_execute';
+        p.write(`migrations/${id}.ts`, migration(id, [], `    void this.execute('select 1');`));
+        for (const call of [() => replayHistory(inputs(p, url)), () => migrateUp(inputs(p, url))]) {
+          const error = await call().catch((e: unknown) => e);
+          expect(error).toBeInstanceOf(HistoryError);
+          expect((error as Error).message).toContain(`migration ${id}: this.execute() cannot run in up()/down(); put it in a data step: this.data(async (db) =>`);
+        }
+        expect(Number((await query(url, p.dir, 'select count(*) as n from tidemark_migrations'))[0]!.n)).toBe(0);
+      });
+    }
 
     if (target !== 'mariadb') {
       it("a data step's writes roll back with its migration when a later statement fails", async () => {
