@@ -6,6 +6,7 @@ import type { Op } from '../diff/ops.ts';
 import { HistoryError } from '../errors.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
+import { ambiguous, idCandidates, singleHead } from './resolve-id.ts';
 
 export interface MigrationNode {
   id: string;
@@ -73,11 +74,16 @@ export class History {
     return this.order.filter((x) => seen.has(x));
   }
 
-  /** Resolves a user-given target: a full id, or a unique prefix of one (such as the stamp). */
+  /**
+   * Resolves a user-given target: a full id, a unique prefix of one (such as the stamp), its
+   * slug, or `head` (the single head). Undefined when nothing matches; an ambiguous one throws,
+   * naming the candidates.
+   */
   resolve(target: string): string | undefined {
-    if (this.nodes.has(target)) return target;
-    const matches = this.order.filter((id) => id.startsWith(target));
-    return matches.length === 1 ? matches[0] : undefined;
+    if (target === 'head' && !this.nodes.has(target)) return singleHead(this.heads(), target);
+    const matches = idCandidates(this.order, target);
+    if (matches.length > 1) throw ambiguous(target, matches);
+    return matches[0];
   }
 }
 
