@@ -42,7 +42,7 @@ export function resolveId(ids: readonly string[], input: string, what: string, h
   const found = idCandidates(ids, input);
   if (found.length === 1) return found[0]!;
   if (found.length > 1) throw ambiguous(what, found);
-  throw new TargetError(`${what}: no migration has that id, id prefix or slug; see 'tidemark history --offline'`);
+  throw new TargetError(`${what}: no such migration (no id, id prefix or slug matches); see 'tidemark history --offline'`);
 }
 
 export function singleHead(heads: readonly string[], what: string): string {

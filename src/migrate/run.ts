@@ -5,6 +5,7 @@ import { dialectFor, type DialectOptions } from '../dialect/index.ts';
 import { ConfigError, DatabaseError, HistoryError, InterruptedError, MigrationFailedError, TargetError, TidemarkError, UsageError } from '../errors.ts';
 import { firstLine, loadHistory, recordAll, type History } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
+import { relativeStep, resolveId } from '../history/resolve-id.ts';
 import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { describeDatabaseError, migrationFrame, watchStatements } from './statement-error.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
@@ -369,8 +370,10 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown, know
 }
 
 export interface UpOptions extends SessionOptions, RunControl, DataLossOptions {
-  /** Stop after this migration (id or unique prefix). */
+  /** Stop after this migration: an id, a unique prefix, its slug, `head`, or `+N` (as `step`). */
   to?: string;
+  /** Apply only the next N pending migrations, counted once the lock is held. */
+  step?: number;
   transaction?: TransactionMode;
 }
 
@@ -383,9 +386,7 @@ async function preflight(s: Session): Promise<void> {
 export async function migrateUp(config: ResolvedConfig, options: UpOptions = {}): Promise<MigrateResult> {
   return withSession(config, options, async (s) => {
     await preflight(s);
-    const applied = new Set(s.executed);
-    const target = upTarget(s.history, options.to);
-    const ids = target ? s.history.lineage(target).filter((id) => !applied.has(id)) : [];
+    const ids = upIds(s.history, s.executed, options);
     const timings: MigrateResult['timings'] = [];
     await refuseUnrecordedSchema(s, config, ids);
     const ran = await run(s, 'up', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss });
@@ -394,13 +395,27 @@ export async function migrateUp(config: ResolvedConfig, options: UpOptions = {})
   });
 }
 
-/** The migration `up` should end at: `--to`, or the single head. */
+/**
+ * What `up` applies, in order: everything pending up to `--to` (or the single head), or only
+ * the next `--step N` / `--to +N` of those.
+ */
+export function upIds(history: History, executed: readonly string[], options: { to?: string; step?: number }): string[] {
+  const relative = relativeStep(options.to);
+  if (options.step !== undefined && options.to !== undefined) throw new UsageError('give either --to or --step, not both');
+  if (relative !== undefined && relative < 0) throw new UsageError(`--to ${options.to}: up only moves forward; 'tidemark migrate down --to ${options.to}' reverts`);
+  const step = options.step ?? relative;
+  if (step !== undefined && (!Number.isSafeInteger(step) || step < 1)) throw new UsageError(`--step ${options.step}: must be a whole number of at least 1`);
+  const applied = new Set(executed);
+  const target = upTarget(history, relative === undefined ? options.to : undefined);
+  const pending = target ? history.lineage(target).filter((id) => !applied.has(id)) : [];
+  // A prefix of an order that puts parents first: every migration's parents are applied or in it.
+  return step === undefined ? pending : pending.slice(0, step);
+}
+
+/** The migration `up` should end at: `--to` (an id, prefix, slug or `head`), or the single head. */
 export function upTarget(history: History, to?: string): string | undefined {
-  if (to) {
-    const target = history.resolve(to);
-    if (!target) throw new TargetError(`--to ${to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
-    return target;
-  }
+  if (to === 'base' && !history.get(to)) throw new UsageError(`--to base: up cannot end at base; 'tidemark migrate down --to base' reverts everything`);
+  if (to && to !== 'head') return resolveId(history.order, to, `--to ${to}`);
   const heads = history.heads();
   if (heads.length > 1) {
     throw new HistoryError(
@@ -411,7 +426,7 @@ export function upTarget(history: History, to?: string): string | undefined {
 }
 
 export interface DownOptions extends SessionOptions, RunControl, DataLossOptions {
-  /** Revert until this migration is the newest applied; `base` reverts everything. */
+  /** Revert until this migration is the newest applied; `base` reverts everything; `-N` is `step: N`. */
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
   step?: number;
@@ -419,13 +434,13 @@ export interface DownOptions extends SessionOptions, RunControl, DataLossOptions
 }
 
 /** Which applied migrations `down` reverts, newest first. */
-export function downTargets(history: History, executed: string[], options: DownOptions): string[] {
+export function downTargets(history: History, executed: string[], given: DownOptions): string[] {
+  const options = relativeDown(given);
   const newestFirst = [...executed].reverse();
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('give either --to or --step, not both');
-  if (options.to === 'base') return newestFirst;
+  if (options.to === 'base' && !history.get('base')) return newestFirst;
   if (options.to !== undefined) {
-    const target = history.resolve(options.to);
-    if (!target) throw new TargetError(`--to ${options.to}: no such migration (or the prefix is ambiguous); see 'tidemark migrate status'`);
+    const target = resolveId(history.order, options.to, `--to ${options.to}`, history.heads());
     if (!executed.includes(target)) throw new TargetError(`--to ${target}: that migration is not applied, so down cannot stop at it`);
     const keep = new Set(history.lineage(target));
     return newestFirst.filter((id) => !keep.has(id));
@@ -435,7 +450,17 @@ export function downTargets(history: History, executed: string[], options: DownO
   return newestFirst.slice(0, step);
 }
 
-export async function migrateDown(config: ResolvedConfig, options: DownOptions = {}): Promise<MigrateResult> {
+/** Alembic's `--to -N` is `--step N`; `+N` cannot go down. */
+function relativeDown(options: DownOptions): DownOptions {
+  const relative = relativeStep(options.to);
+  if (relative === undefined) return options;
+  if (relative > 0) throw new UsageError(`--to ${options.to}: down only moves back; 'tidemark migrate up --to ${options.to}' applies`);
+  if (options.step !== undefined) throw new UsageError('give either --to or --step, not both');
+  return { ...options, to: undefined, step: -relative };
+}
+
+export async function migrateDown(config: ResolvedConfig, given: DownOptions = {}): Promise<MigrateResult> {
+  const options = relativeDown(given);
   // A relative step (`--step`, or one) names its target before the lock, and is checked again
   // under it: two runs at once aim at the same place, and the second finds itself there.
   const relative = await resolveRelativeDown(config, options);
@@ -478,11 +503,13 @@ export async function migrationStatus(config: ResolvedConfig): Promise<Migration
  */
 export async function resolveMigration(
   config: ResolvedConfig,
-  id: string,
+  given: string,
   outcome: 'applied' | 'rolled-back',
   options: SessionOptions = {},
-): Promise<MigrationStatus> {
+): Promise<MigrationStatus & { id: string }> {
   return withSession(config, options, async (s) => {
+    // A recorded migration whose file is gone is named by its recorded id (or a prefix of it).
+    const id = resolveId([...new Set([...s.history.order, ...s.rows.map((r) => r.name)])], given, `migrate resolve ${given}`);
     const row = s.rows.find((r) => r.name === id);
     const storage = s.db.migrator.versionTable;
     if (!row && outcome === 'rolled-back') throw new TargetError(`migration ${id} has no record in the database: there is nothing to resolve`);
@@ -501,6 +528,6 @@ export async function resolveMigration(
     }
     s.rows = await storage.rows();
     s.executed = s.rows.filter((r) => r.status === 'applied').map((r) => r.name);
-    return statusOf(s);
+    return { ...statusOf(s), id };
   });
 }

@@ -10,7 +10,7 @@ import { compileSteps } from '../runtime/compile.ts';
 import type { Step } from '../runtime/data.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { offlinePlatform } from './database.ts';
-import { downTargets, upTarget, type DownOptions, type UpOptions } from './run.ts';
+import { downTargets, upIds, upTarget, type DownOptions, type UpOptions } from './run.ts';
 import { versionTableSql } from './storage.ts';
 
 export interface SqlScriptOptions {
@@ -22,6 +22,11 @@ export interface SqlScriptOptions {
    * reverts from it (default: the head). No database is consulted.
    */
   from?: string;
+  /**
+   * Just this migration, its ancestors assumed applied and its descendants not (for `show`):
+   * its statements and its version row, without the version table.
+   */
+  only?: string;
 }
 
 const DIALECTS: DialectName[] = ['sqlite', 'postgresql', 'mysql', 'mariadb'];
@@ -47,11 +52,13 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
 
   let ids: string[];
   let applied: string[];
-  if (options.direction === 'up') {
+  if (options.only) {
+    const id = resolveFrom(options.only);
+    ids = [id];
+    applied = options.direction === 'up' ? history.lineage(id).filter((x) => x !== id) : history.lineage(id);
+  } else if (options.direction === 'up') {
     applied = options.from ? history.lineage(resolveFrom(options.from)) : [];
-    const done = new Set(applied);
-    const target = upTarget(history, options.to);
-    ids = target ? history.lineage(target).filter((id) => !done.has(id)) : [];
+    ids = upIds(history, applied, options);
   } else {
     const head = options.from ? resolveFrom(options.from) : upTarget(history);
     applied = head ? history.lineage(head) : [];
@@ -67,7 +74,9 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   const emit = (sql: string) => lines.push(/;\s*$/.test(sql) ? sql : `${sql};`);
   const range = ids.length ? `${ids[0]} … ${ids.at(-1)}` : 'nothing to run';
   lines.push(`-- tidemark migrate ${options.direction} --sql (${dialectName}): ${ids.length} migration${ids.length === 1 ? '' : 's'}, ${range}`);
-  lines.push(`-- Written without a database: assumes it stands at ${options.direction === 'up' ? (options.from ?? 'base') : (ids[0] ?? 'the head')}.`);
+  const parentsOf = (id: string) => history.get(id)!.parents.join(' + ') || 'base';
+  const at = options.only ? (options.direction === 'up' ? parentsOf(ids[0]!) : ids[0]) : options.direction === 'up' ? (options.from ?? 'base') : (ids[0] ?? 'the head');
+  lines.push(`-- Written without a database: assumes it stands at ${at}.`);
   lines.push('');
   const schemaName = dialectName === 'postgresql' && config.url?.dialect === 'postgresql' ? config.url.schema : undefined;
   if (schemaName) {
@@ -75,7 +84,7 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
     emit(`set search_path to ${q(schemaName)}`);
     lines.push('');
   }
-  if (options.direction === 'up') {
+  if (options.direction === 'up' && !options.only) {
     lines.push('-- version table (created when missing)');
     for (const sql of versionTableSql(platform, config.tableName)) emit(sql.replace(/^create table /i, 'create table if not exists ').replace(/^create unique index /i, dialectName === 'mysql' || dialectName === 'mariadb' ? 'create unique index ' : 'create unique index if not exists '));
     lines.push('');
