@@ -10,6 +10,14 @@ if (major < 22 || (major === 22 && minor < 18)) {
   process.exit(1);
 }
 module.enableCompileCache?.();
+// A reader that stops early (`tidemark history | head -1`) closes the pipe: stop writing to it and
+// let the command finish (a migration under way completes), instead of dying on an EPIPE stack.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    stream.write = () => true;
+  });
+}
 const args = process.argv.slice(2);
 if (args[0] === 'gen-migration' && !args.some((a) => a === '--check' || a === '--help' || a === '-h')) {
   // Loading ts-morph is gen-migration's slowest step: start it on another core right away.

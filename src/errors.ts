@@ -1,16 +1,36 @@
 /**
+ * Every exit code the CLI uses (README: Exit codes). Scripts rely on them: never reuse a number
+ * for another meaning.
+ */
+export const EXIT = {
+  ok: 0,
+  /** The command ran and found a problem, or a TidemarkError: the message says which. */
+  failure: 1,
+  /** A flag or argument is wrong. */
+  usage: 2,
+  /** `migrate status`: a failed or interrupted migration blocks runs until resolved. */
+  blocked: 3,
+  /** A bug in tidemark (an unexpected error); TIDEMARK_DEBUG=1 prints its stack. */
+  internal: 70,
+  /** The migration lock is held by a live run and was not released in time. */
+  lockBusy: 75,
+  sigint: 130,
+  sigterm: 143,
+} as const;
+
+/**
  * Errors a user can act on. Each carries the exit code the CLI turns it into; the message is
  * one line that names the file, entity, migration or flag at fault.
  */
 export class TidemarkError extends Error {
   override name = 'TidemarkError';
-  readonly exitCode: number = 1;
+  readonly exitCode: number = EXIT.failure;
 }
 
 /** A flag or argument is wrong (exit 2, like clipanion's own usage errors). */
 export class UsageError extends TidemarkError {
   override name = 'UsageError';
-  override readonly exitCode: number = 2;
+  override readonly exitCode: number = EXIT.usage;
 }
 
 /** The config file is missing, unreadable or invalid. */
@@ -48,7 +68,7 @@ export class InterruptedError extends TidemarkError {
   readonly done: readonly string[];
   constructor(signal: string | undefined, message: string, done: readonly string[] = []) {
     super(message);
-    this.exitCode = signal === 'SIGTERM' ? 143 : 130;
+    this.exitCode = signal === 'SIGTERM' ? EXIT.sigterm : EXIT.sigint;
     this.done = done;
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
 import type { ConfigInput } from '../config.ts';
-import { TidemarkError } from '../errors.ts';
+import { EXIT, TidemarkError } from '../errors.ts';
 import { MIKRO_ORM_CONFIG_SEARCH } from '../project/find.ts';
 import { redact } from '../url.ts';
 
@@ -31,7 +31,7 @@ export abstract class TidemarkCommand extends Command {
       const e = error as Error;
       this.context.stderr.write(`tidemark: unexpected error: ${redact(String(e?.message ?? e).split('\n')[0]!)}\n`);
       if (process.env.TIDEMARK_DEBUG) this.context.stderr.write(`${redact(String(e?.stack))}\n`);
-      return 70;
+      return EXIT.internal;
     }
   }
 

@@ -1,28 +1,36 @@
-import { Builtins, Cli } from 'clipanion';
+import { Builtins } from 'clipanion';
 import { redact } from '../url.ts';
 import { BaselineCommand } from './baseline.ts';
 import { HistoryCommand, MergeCommand, SnapshotRebuildCommand } from './branches.ts';
 import { CheckCommand, VerifyCommand } from './check.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
+import { MigrateGroupCommand, SnapshotGroupCommand, TidemarkCli } from './help.ts';
 import { InitCommand } from './init.ts';
+import { MigrateCurrentCommand, MigrateHeadsCommand } from './revisions.ts';
+import { ShowCommand } from './show.ts';
 import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
 
 declare const TIDEMARK_VERSION: string;
 
 export async function main(argv: string[]): Promise<number> {
-  const cli = new Cli({ binaryName: 'tidemark', binaryLabel: 'tidemark', binaryVersion: typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev' });
+  const cli = new TidemarkCli({ binaryName: 'tidemark', binaryLabel: 'tidemark', binaryVersion: typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev' });
   cli.register(InitCommand);
   cli.register(GenMigrationCommand);
   cli.register(MigrateUpCommand);
   cli.register(MigrateDownCommand);
   cli.register(MigrateStatusCommand);
   cli.register(MigrateResolveCommand);
+  cli.register(MigrateCurrentCommand);
+  cli.register(MigrateHeadsCommand);
   cli.register(BaselineCommand);
   cli.register(MergeCommand);
   cli.register(HistoryCommand);
+  cli.register(ShowCommand);
   cli.register(SnapshotRebuildCommand);
   cli.register(CheckCommand);
   cli.register(VerifyCommand);
+  cli.register(MigrateGroupCommand);
+  cli.register(SnapshotGroupCommand);
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
   const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, colorDepth: 1 };

@@ -1,7 +1,13 @@
 import { Command, Option } from 'clipanion';
-import type { MigrateResult, MigrationStatus, RunControl } from '../migrate/run.ts';
-import { UsageError } from '../errors.ts';
+import type { MigrationStatus, RunControl } from '../migrate/run.ts';
+import { EXIT, UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { printJson } from './output.ts';
+import { RunReporter } from './run-report.ts';
+
+const QUIET = () => Option.Boolean('-q,--quiet', false, { description: 'Print nothing but errors' });
+const JSON_FLAG = (what: string) => Option.Boolean('--json', false, { description: `Print ${what} as one JSON document (README: JSON output)` });
+const outputMode = (cmd: { quiet?: boolean; json?: boolean }) => (cmd.json ? 'json' : cmd.quiet ? 'quiet' : 'text') as 'json' | 'quiet' | 'text';
 
 const LOCK_TIMEOUT = () =>
   Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
@@ -20,7 +26,7 @@ function lockOptions(cmd: TidemarkCommand, value: string | undefined) {
  * The CLI's signal contract, over the library's AbortSignal: the first SIGINT/SIGTERM stops the
  * run after the migration under way (exit 130/143, from the InterruptedError); a second exits at once.
  */
-async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => Promise<T>): Promise<T> {
+async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => Promise<T>, reporter?: RunReporter): Promise<T> {
   const controller = new AbortController();
   let current: string | undefined;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
@@ -31,8 +37,15 @@ async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => P
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await go({ signal: controller.signal, onMigration: (e) => void (current = e.phase === 'start' ? e.id : undefined) });
+    return await go({
+      signal: controller.signal,
+      onMigration: (e) => {
+        current = e.phase === 'start' ? e.id : undefined;
+        reporter?.onMigration(e);
+      },
+    });
   } finally {
+    reporter?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -41,6 +54,14 @@ async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => P
 /** Every drop says what it deletes as it runs, on stderr (stdout stays the summary). */
 function dataLoss(cmd: TidemarkCommand, allowDataLoss = false) {
   return { allowDataLoss, onDataLoss: (line: string) => cmd.context.stderr.write(`tidemark: ${line}\n`) };
+}
+
+/** `--step N`: a whole number of at least 1 (a usage error otherwise, exit 2). */
+function stepCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const step = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(step) || step < 1) throw new UsageError(`--step ${value}: must be a whole number of at least 1`);
+  return step;
 }
 
 function transactionMode(value: string | undefined): 'all' | 'each' | undefined {
@@ -66,29 +87,18 @@ function where(status: MigrationStatus): string {
   return `${status.current.join(', ')}${atHead ? ' (head)' : ''}`;
 }
 
-function report(cmd: TidemarkCommand, result: MigrateResult, url: string): void {
-  const verb = result.direction === 'up' ? 'Applied' : 'Reverted';
-  if (result.ran.length === 0) {
-    if (result.direction === 'up') cmd.out(`Already up to date: ${url} is at ${where(result.status)}.`);
-    // Another run may have reverted what this one counted while it waited for the lock.
-    else cmd.out(result.status.current.length ? `Already at ${where(result.status)}: nothing reverted on ${url}.` : `Nothing to revert: ${url} is at base.`);
-    return;
-  }
-  cmd.out(`${verb} ${result.ran.length} migration${result.ran.length === 1 ? '' : 's'} on ${url}:`);
-  for (const id of result.ran) cmd.out(`  ${id}`);
-  cmd.out(`Now at ${where(result.status)}.`);
-}
-
 export class MigrateUpCommand extends TidemarkCommand {
   static override paths = [['migrate', 'up']];
   static override usage = Command.Usage({
     description: 'Apply pending migrations, up to the head or to --to.',
     examples: [
       ['Apply everything pending', '$0 migrate up'],
-      ['Apply up to and including one migration', '$0 migrate up --to 20261124090000'],
+      ['Apply up to and including one migration (its id, a unique prefix such as the stamp, or its slug)', '$0 migrate up --to add_user_age'],
+      ['Apply the next two', '$0 migrate up --step 2'],
     ],
   });
-  to = Option.String('--to', { description: 'Stop after this migration (id, or a unique prefix such as its stamp)' });
+  to = Option.String('--to', { description: 'Stop after this migration (id, unique prefix, slug or head), or +N: the next N' });
+  step = Option.String('--step', { description: 'How many pending migrations to apply (default all)' });
   transaction = Option.String('--transaction', { description: "'all' (default): the batch commits or rolls back as one; 'each': every migration commits on its own" });
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
@@ -96,13 +106,16 @@ export class MigrateUpCommand extends TidemarkCommand {
   lockTimeout = LOCK_TIMEOUT();
   allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
   createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
+  quiet = QUIET();
+  json = JSON_FLAG('what ran');
 
   async run(): Promise<number> {
-    if (this.sql) return printSql(this, 'up', { to: this.to, from: this.from, dialect: this.dialect });
+    const step = stepCount(this.step);
+    if (this.sql) return printSql(this, 'up', { to: this.to, step, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
-    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, transaction: transactionMode(this.transaction) }));
-    for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
-    report(this, result, result.status.database);
+    const reporter = new RunReporter(this, 'up', { mode: outputMode(this) });
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
+    reporter.finish(result);
     return 0;
   }
 }
@@ -115,16 +128,19 @@ export class MigrateDownCommand extends TidemarkCommand {
       ['Revert the newest migration', '$0 migrate down'],
       ['Revert three', '$0 migrate down --step 3'],
       ['Revert until a migration is the newest applied', '$0 migrate down --to 20261124090000'],
+      ['Revert two (Alembic style)', '$0 migrate down --to -2'],
       ['Revert everything', '$0 migrate down --to base'],
     ],
   });
-  to = Option.String('--to', { description: "Revert until this migration is the newest applied ('base' reverts all)" });
+  to = Option.String('--to', { description: "Revert until this migration (id, unique prefix, slug or head) is the newest applied; 'base' reverts all; -N reverts N" });
   step = Option.String('--step', { description: 'How many migrations to revert (default 1)' });
   transaction = Option.String('--transaction', { description: "'all' (default) or 'each', as for migrate up" });
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: the head)' });
   lockTimeout = LOCK_TIMEOUT();
+  quiet = QUIET();
+  json = JSON_FLAG('what ran');
 
   async run(): Promise<number> {
     const { migrateDown } = await import('../api.ts');
@@ -134,9 +150,9 @@ export class MigrateDownCommand extends TidemarkCommand {
       return 2;
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
-    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this), to: this.to, step, transaction: transactionMode(this.transaction) }));
-    for (const n of result.status.notices) this.context.stderr.write(`tidemark: ${n}\n`);
-    report(this, result, result.status.database);
+    const reporter = new RunReporter(this, 'down', { mode: outputMode(this) });
+    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this), to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
+    reporter.finish(result);
     return 0;
   }
 }
@@ -144,15 +160,18 @@ export class MigrateDownCommand extends TidemarkCommand {
 export class MigrateStatusCommand extends TidemarkCommand {
   static override paths = [['migrate', 'status']];
   static override usage = Command.Usage({ description: 'Show the current revision, applied and pending migrations, and how the live schema differs from the one they make (drift).' });
-  json = Option.Boolean('--json', false, { description: 'Print the status as JSON' });
+  json = JSON_FLAG('the status');
+  exitZero = Option.Boolean('--exit-zero', false, { description: 'Exit 0 even when a failed or interrupted migration blocks runs (for dashboards)' });
 
   async run(): Promise<number> {
     const { migrationStatus } = await import('../api.ts');
     const status = await migrationStatus(this.configInput());
     const url = status.database;
+    // A run that `migrate up` would refuse is worth a non-zero exit to a script or a health check.
+    const code = status.failed.length && !this.exitZero ? EXIT.blocked : 0;
     if (this.json) {
-      this.out(JSON.stringify(status, null, 2));
-      return 0;
+      printJson(this, 'migrate status', status);
+      return code;
     }
     this.out(`Database: ${url}`);
     this.out(`Current:  ${where(status)}`);
@@ -176,7 +195,7 @@ export class MigrateStatusCommand extends TidemarkCommand {
       this.out(`Drift:    not compared: ${status.driftError}`);
     }
     for (const n of status.notices) this.out(n);
-    return 0;
+    return code;
   }
 }
 
@@ -195,12 +214,14 @@ export class MigrateResolveCommand extends TidemarkCommand {
   applied = Option.Boolean('--applied', false, { description: 'Record the migration as applied' });
   rolledBack = Option.Boolean('--rolled-back', false, { description: 'Forget the migration, so that up runs it again' });
   lockTimeout = LOCK_TIMEOUT();
+  json = JSON_FLAG('what was recorded');
 
   async run(): Promise<number> {
     if (this.applied === this.rolledBack) throw new UsageError('migrate resolve needs exactly one of --applied or --rolled-back');
     const { resolveMigration } = await import('../api.ts');
     await resolveMigration({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
-    this.out(`Recorded ${this.id} as ${this.applied ? 'applied' : 'rolled back'}.`);
+    if (this.json) printJson(this, 'migrate resolve', { id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
+    else this.out(`Recorded ${this.id} as ${this.applied ? 'applied' : 'rolled back'}.`);
     return 0;
   }
 }
