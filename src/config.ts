@@ -8,6 +8,7 @@ import { findProject, packageRoot } from './project/find.ts';
 import { appDatabaseUrl, appEntities, appMigrationsDir, loadMikroOrmConfig, type AppOrmConfig } from './project/mikro-orm-config.ts';
 import { culprit } from './project/culprit.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from './url.ts';
+import { tablePatternsProblem, type TablePatterns } from './schema/table-filter.ts';
 
 /** An `EntitySchema` (or `defineEntity(...)` result): anything with MikroORM entity metadata. */
 export interface EntitySchemaLike {
@@ -46,6 +47,17 @@ export interface TidemarkConfig {
      * wants to turn every such key back into `serial`. Default false: zero drift.
      */
     identity?: boolean;
+  };
+  /**
+   * The tables tidemark manages, by name or pattern (`*` any run of characters, `?` one):
+   * `{ exclude: ['legacy_*', 'spatial_ref_sys'] }`, or `include` to manage only those. Others
+   * are invisible to it: gen-migration neither creates nor drops them, drift and verify ignore
+   * them. The version table is never managed.
+   */
+  tables?: TablePatterns;
+  hooks?: {
+    /** Shell commands run in the project root after a migration file is written, each with the file's path appended (`'npx prettier --write'`). */
+    afterWrite?: string[];
   };
 }
 
@@ -104,6 +116,10 @@ export interface ResolvedConfig {
   /** Undefined when no URL is configured anywhere; commands that need one say so. */
   url?: DatabaseUrl;
   cacheDir: string;
+  /** The `tables` setting (see `configuredTables`); unset: every table but the bookkeeping ones. */
+  tables?: TablePatterns;
+  /** Commands run after a migration file is written, with its path appended. */
+  hooks?: { afterWrite: string[] };
 }
 
 export interface ConfigInput {
@@ -169,6 +185,10 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     if (!fileExists(mikroOrmFile)) throw new ConfigError(`${where}: mikroOrm '${config.mikroOrm}' not found`);
   }
   if (config.entities !== undefined && !Array.isArray(config.entities)) throw new ConfigError(`${where}: 'entities' must be a list of entity classes or file globs`);
+  const tablesProblem = config.tables === undefined ? undefined : tablePatternsProblem(config.tables);
+  if (tablesProblem) throw new ConfigError(`${where}: ${tablesProblem}`);
+  const hooksProblem = config.hooks === undefined ? undefined : hookProblem(config.hooks);
+  if (hooksProblem) throw new ConfigError(`${where}: ${hooksProblem}`);
   if (config.entities === undefined && !mikroOrmFile) {
     throw new ConfigError(`${where}: 'entities' must be a list of entity classes or file globs (or set 'mikroOrm' to the app's MikroORM config)`);
   }
@@ -227,7 +247,19 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     dialectOptions: { postgresIdentity: config.postgresql?.identity === true },
     url,
     cacheDir: cacheDirFor(packageRoot(baseDir)),
+    ...(config.tables ? { tables: config.tables } : {}),
+    ...(config.hooks?.afterWrite?.length ? { hooks: { afterWrite: config.hooks.afterWrite } } : {}),
   };
+}
+
+function hookProblem(hooks: unknown): string | undefined {
+  if (typeof hooks !== 'object' || hooks === null || Array.isArray(hooks)) return `'hooks' must be { afterWrite: ['<command>', ...] }`;
+  for (const key of Object.keys(hooks)) if (key !== 'afterWrite') return `'hooks' has an unknown key '${key}' (it takes afterWrite)`;
+  const list = (hooks as { afterWrite?: unknown }).afterWrite;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) return `'hooks.afterWrite' must be a list of shell commands`;
+  const bad = list.findIndex((c) => typeof c !== 'string' || !c.trim());
+  return bad < 0 ? undefined : `'hooks.afterWrite[${bad}]' must be a shell command (the file's path is appended to it)`;
 }
 
 /** The options of the app's MikroORM config that decide what its metadata says. */

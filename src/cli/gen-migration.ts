@@ -46,6 +46,7 @@ export class GenMigrationCommand extends TidemarkCommand {
       empty: this.empty,
       check: this.check,
       now: pinned ? () => pinned : undefined,
+      onNotice: (line) => this.context.stderr.write(`note: ${line}\n`),
     });
     switch (result.kind) {
       case 'noChanges':

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config.ts';
 import type { Op } from '../diff/ops.ts';
 import { TidemarkError } from '../errors.ts';
 import type { Drift } from '../introspect/drift.ts';
+import { configuredTables, managedSchema } from '../schema/table-filter.ts';
 import { entitySchema, pendingChanges } from './generate.ts';
 import { loadState } from './state.ts';
 
@@ -61,7 +62,8 @@ export async function check(config: ResolvedConfig, options: CheckOptions = {}):
   if (state.snapshotProblem) problems.push({ code: 'snapshot-mismatch', message: state.snapshotProblem });
   if (state.heads.length <= 1) {
     try {
-      changes = await pendingChanges(state, await entitySchema(config), { message: '' });
+      const managed = { ...state, schema: managedSchema(state.schema, configuredTables(config)) };
+      changes = await pendingChanges(managed, await entitySchema(config), { message: '' });
       if (changes.length) problems.push({ code: 'uncaptured-changes', message: `the entities have ${changes.length} change(s) no migration captures; run 'tidemark gen-migration -m "<message>"'` });
     } catch (error) {
       if (!(error instanceof TidemarkError)) throw error;

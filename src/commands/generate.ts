@@ -6,11 +6,12 @@ import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro
 import { acceptedDataLoss, refused, type Allowance } from '../plan/gate.ts';
 import type { Warning } from '../plan/lint.ts';
 import { plan, type MigrationPlan } from '../plan/plan.ts';
+import { configuredTables, leftOut, managedSchema } from '../schema/table-filter.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
 import { loadEntities } from './entities.ts';
 import { applicableHints, mergeHints, renameQuestions, type RenameQuestion } from './renames.ts';
-import { loadState, multipleHeads, sealedState, type HeadState } from './state.ts';
+import { loadState, multipleHeads, sealedState, show, type HeadState } from './state.ts';
 import { writeMigration } from './write-migration.ts';
 
 export type GenerateResult =
@@ -41,6 +42,8 @@ export interface GenerateOptions {
   allowDataLoss?: string[];
   /** The clock that stamps the id (injected so output is reproducible). */
   now?: () => Date;
+  /** Told, in one line, what of the entities' schema the config's `tables` leaves out. */
+  onNotice?: (line: string) => void;
 }
 
 /** A drop and an add that may be a rename, with nobody saying which. */
@@ -65,12 +68,19 @@ export async function generateMigration(config: ResolvedConfig, options: Generat
 // TIDEMARK_TIMING=1 prints how long each phase took (ms since the process started).
 const mark = process.env.TIDEMARK_TIMING ? (what: string) => process.stderr.write(`[timing] ${performance.now().toFixed(1).padStart(7)} ms ${what}\n`) : () => {};
 
-/** The schema the entities describe, and the renames stated on them. */
-export async function entitySchema(config: ResolvedConfig): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
+/**
+ * The schema the entities describe, less the tables the config's `tables` leaves out (and
+ * foreign keys to them), and the renames stated on them.
+ */
+export async function entitySchema(config: ResolvedConfig, onNotice?: (line: string) => void): Promise<{ schema: SchemaSnapshot; renames: RenameHints }> {
   try {
     const classes = await loadEntities(config);
     mark('entities loaded');
-    return await snapshotFromEntities(classes);
+    const described = await snapshotFromEntities(classes);
+    const managed = configuredTables(config);
+    const out = leftOut(described.schema, managed);
+    if (out.length && onNotice) onNotice(`left out of the migration, not managed ('tables' in ${config.configFile ? show(config.configFile) : 'the config'}): ${out.join(', ')}`);
+    return { ...described, schema: managedSchema(described.schema, managed) };
   } catch (error) {
     if (error instanceof EntityMappingError) throw new EntityError(error.message);
     throw error;
@@ -121,9 +131,10 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   mark('history loaded and replayed');
   if (state.heads.length > 1) throw multipleHeads(state.heads, 'generating a new migration');
   if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
-  const next = await entitySchema(config);
+  const next = await entitySchema(config, options.onNotice);
   mark('metadata discovered');
-  const ops = options.empty ? [] : await pendingChanges(state, next, options);
+  // Tables tidemark does not manage are out of the diff on both sides: never created, never dropped.
+  const ops = options.empty ? [] : await pendingChanges({ ...state, schema: managedSchema(state.schema, configuredTables(config)) }, next, options);
   if (ops.length === 0 && !options.empty) return { kind: 'noChanges' };
   if (options.check) return { kind: 'changes', ops };
 

@@ -7,6 +7,7 @@ import { HistoryError } from '../errors.ts';
 import type { MigrationPlan } from '../plan/plan.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { writeFileAtomic, writeSnapshot } from '../snapshot/store.ts';
+import { runAfterWriteHooks } from './hooks.ts';
 import { show } from './state.ts';
 
 export interface NewMigration {
@@ -19,7 +20,11 @@ export interface NewMigration {
   now?: () => Date;
 }
 
-/** Writes a migration file and the snapshot that goes with it; returns its id and file. */
+/**
+ * Writes a migration file and the snapshot that goes with it, running the config's
+ * `hooks.afterWrite` on the file in between; returns its id and file. A failing hook throws
+ * once the snapshot is written: the file stays, and so the snapshot goes with it.
+ */
 export async function writeMigration(config: ResolvedConfig, newest: string | undefined, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
   let now = (m.now ?? (() => new Date()))();
   // Ids must sort after every existing one, even when two are made within the same second.
@@ -29,6 +34,9 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
   const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings, command: m.command });
   writeFileAtomic(file, code);
+  // Sealed to the file as the hooks leave it (a formatter's reformatting included).
+  const failed = await runAfterWriteHooks(config, file);
   writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: id });
+  if (failed) throw failed;
   return { id, file };
 }

@@ -6,6 +6,7 @@ import { schemaOfApplied } from '../history/replay.ts';
 import { compareSchemas, type Drift } from '../introspect/drift.ts';
 import { introspect } from '../introspect/introspect.ts';
 import { expectedPhysical } from '../introspect/physical.ts';
+import { configuredTables, managedPhysical } from '../schema/table-filter.ts';
 import type { DatabaseUrl } from '../url.ts';
 import { withSession, type Session } from './run.ts';
 
@@ -21,15 +22,17 @@ export function bookkeepingTables(config: ResolvedConfig): string[] {
 
 /**
  * How the database a session has open differs from the schema the history says `applied`
- * (default: what it records as applied) makes.
+ * (default: what it records as applied) makes. Tables the config's `tables` leaves out, and
+ * foreign keys to them, are not compared: on either side, they are not tidemark's.
  */
 export async function sessionDrift(s: Session, config: ResolvedConfig, applied: readonly string[] = s.executed): Promise<Drift[]> {
   const unknown = applied.filter((id) => !s.history.get(id));
   if (unknown.length) {
     throw new HistoryError(`cannot tell which schema ${s.url.display} should have: applied migration(s) ${unknown.join(', ')} have no file in the migrations folder`);
   }
-  const want = expectedPhysical(schemaOfApplied(s.history, await recordAll(s.history), applied), s.url.dialect);
-  const got = await introspect(s.db.execute, s.url.dialect, bookkeepingTables(config), s.url.schema);
+  const managed = configuredTables(config);
+  const want = managedPhysical(expectedPhysical(schemaOfApplied(s.history, await recordAll(s.history), applied), s.url.dialect), managed);
+  const got = managedPhysical(await introspect(s.db.execute, s.url.dialect, bookkeepingTables(config), s.url.schema), managed);
   return compareSchemas(want, got);
 }
 

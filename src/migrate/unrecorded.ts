@@ -6,6 +6,7 @@ import { schemaOfApplied } from '../history/replay.ts';
 import { compareSchemas } from '../introspect/drift.ts';
 import { introspect } from '../introspect/introspect.ts';
 import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
+import { configuredTables } from '../schema/table-filter.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { bookkeepingTables } from './drift.ts';
 import type { Session } from './run.ts';
@@ -68,8 +69,10 @@ const list = (xs: string[], max = 5) => `${xs.slice(0, max).join(', ')}${xs.leng
 export async function refuseUnrecordedSchema(s: Session, config: ResolvedConfig, pending: readonly string[]): Promise<void> {
   if (!pending.length) return;
   const bookkeeping = new Set(bookkeepingTables(config));
-  // Tables of tidemark's own beside the version table (a lock row, say) share its name as a prefix.
-  const ours = (t: string) => bookkeeping.has(t) || t.startsWith(`${config.tableName}_`);
+  // Tables of tidemark's own beside the version table (a lock row, say) share its name as a
+  // prefix; tables the config's `tables` leaves out are set aside with them.
+  const managed = configuredTables(config);
+  const ours = (t: string) => bookkeeping.has(t) || t.startsWith(`${config.tableName}_`) || !managed(t);
   const live = [...(await liveNames(s))].filter(([t]) => !ours(t));
   const ops = await recordAll(s.history);
   const recorded = namesOf(schemaOfApplied(s.history, ops, s.executed));

@@ -4,8 +4,9 @@ import { schemaOfApplied } from '../history/replay.ts';
 import { introspect } from '../introspect/introspect.ts';
 import { compareSchemas, driftSubject, type Drift } from '../introspect/drift.ts';
 import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
+import { configuredTables, managedPhysical } from '../schema/table-filter.ts';
 import { parseDatabaseUrl } from '../url.ts';
-import { run, withSession } from './run.ts';
+import { run, withSession, type Session } from './run.ts';
 
 export interface VerifyReport {
   ok: boolean;
@@ -23,15 +24,18 @@ export interface VerifyReport {
 export async function verifyHistory(config: ResolvedConfig, options: { url?: string } = {}): Promise<VerifyReport> {
   const url = parseDatabaseUrl(options.url ?? 'sqlite::memory:', process.cwd(), '--url');
   const scratch = { ...config, url };
+  // Tables the config's `tables` leaves out (an extension's, say) are neither compared nor a
+  // reason to call the scratch database used.
+  const managed = configuredTables(config);
+  const live = async (s: Session) => managedPhysical(await introspect(s.db.execute, url.dialect, [config.tableName], url.schema), managed);
   // Look before touching: a database with anything in it is refused unchanged.
   if (url.file !== ':memory:') {
-    const used = await withSession(scratch, 'read-only', async (s) => s.rows.length > 0 || (await introspect(s.db.execute, url.dialect, [config.tableName], url.schema)).tables.length > 0);
+    const used = await withSession(scratch, 'read-only', async (s) => s.rows.length > 0 || (await live(s)).tables.length > 0);
     if (used) return { ok: false, checked: [], failure: { id: '', step: 'up', message: `${url.display} is not empty: verify needs a scratch database it may change (the default is SQLite in memory)` } };
   }
   return withSession(scratch, {}, async (s) => {
     const ops = await recordAll(s.history);
     const order = [...s.history.order];
-    const live = () => introspect(s.db.execute, url.dialect, [config.tableName], url.schema);
     const steps: ['up' | 'down' | 'up again', string[]][] = [
       ['up', order],
       ['down', [...order].reverse()],
@@ -43,8 +47,8 @@ export async function verifyHistory(config: ResolvedConfig, options: { url?: str
         await run(s, direction, [id], 'each');
         s.executed = direction === 'up' ? [...s.executed, id] : s.executed.filter((x) => x !== id);
         // In a branched history the expected schema is that of everything applied so far.
-        const want = expectedPhysical(schemaOfApplied(s.history, ops, s.executed), url.dialect);
-        const problem = difference(want, await live());
+        const want = managedPhysical(expectedPhysical(schemaOfApplied(s.history, ops, s.executed), url.dialect), managed);
+        const problem = difference(want, await live(s));
         if (problem) {
           const message = step === 'down' ? `down() does not undo up(): ${problem}` : `the schema after up() is not the one the history says: ${problem}`;
           return { ok: false, checked: order, failure: { id, step, message } };
