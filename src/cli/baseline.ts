@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { printJson } from './output.ts';
 
 export class BaselineCommand extends TidemarkCommand {
   static override paths = [['baseline']];
@@ -35,7 +36,7 @@ export class BaselineCommand extends TidemarkCommand {
       onWait: (holder) => this.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`),
     });
     if (this.json) {
-      this.out(JSON.stringify(result, null, 2));
+      printJson(this, 'baseline', result);
       return result.accepted ? 0 : 1;
     }
     const { describeDrift } = await import('../introspect/drift.ts');

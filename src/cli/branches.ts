@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
 import { TidemarkCommand } from './base.ts';
+import { printJson } from './output.ts';
 
 export class MergeCommand extends TidemarkCommand {
   static override paths = [['merge']];
@@ -9,11 +10,16 @@ export class MergeCommand extends TidemarkCommand {
     examples: [['After merging two git branches that each added a migration', '$0 merge -m "merge billing and auth"']],
   });
   message = Option.String('-m,--message', { description: 'What the merge joins; also names the file' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });
 
   async run(): Promise<number> {
     const { mergeHeads } = await import('../api.ts');
     const pinned = process.env.TIDEMARK_NOW ? new Date(process.env.TIDEMARK_NOW) : undefined;
     const r = await mergeHeads({ ...this.configInput(), message: this.message?.trim() || 'merge branches', now: pinned ? () => pinned : undefined });
+    if (this.json) {
+      printJson(this, 'merge', { id: r.id, file: relative(process.cwd(), r.file), parents: r.parents });
+      return 0;
+    }
     this.out(relative(process.cwd(), r.file));
     this.context.stderr.write(`merged ${r.parents.join(' + ')}\n`);
     return 0;
@@ -48,9 +54,15 @@ export class SnapshotRebuildCommand extends TidemarkCommand {
     description: 'Recompute the stored schema snapshot from the migration history (after a bad merge or a hand edit).',
   });
 
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });
+
   async run(): Promise<number> {
     const { rebuildSnapshot } = await import('../api.ts');
     const r = await rebuildSnapshot(this.configInput());
+    if (this.json) {
+      printJson(this, 'snapshot rebuild', r);
+      return 0;
+    }
     this.out(`${r.changed ? 'Rebuilt' : 'Unchanged'} ${r.file} (head ${r.head ?? 'none'}).`);
     return 0;
   }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { TidemarkCommand } from './base.ts';
+import { printJson } from './output.ts';
 
 export class CheckCommand extends TidemarkCommand {
   static override paths = [['check']];
@@ -19,7 +20,7 @@ export class CheckCommand extends TidemarkCommand {
     const { checkProject } = await import('../api.ts');
     const report = await checkProject(this.configInput());
     if (this.json) {
-      this.out(JSON.stringify(report, null, 2));
+      printJson(this, 'check', report);
       return report.ok ? 0 : 1;
     }
     if (report.ok) {
@@ -45,10 +46,15 @@ export class VerifyCommand extends TidemarkCommand {
     description: 'Apply every migration up, down and up again on a scratch database, checking the schema after each step.',
     details: 'Default: SQLite in memory. --url names a throw-away PostgreSQL or MariaDB database instead; it must be empty.',
   });
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });
 
   async run(): Promise<number> {
     const { verifyMigrations } = await import('../api.ts');
     const report = await verifyMigrations({ ...this.configInput(), scratchUrl: this.url });
+    if (this.json) {
+      printJson(this, 'verify', report);
+      return report.ok ? 0 : 1;
+    }
     if (report.ok) {
       this.out(`ok: ${report.checked.length} migration(s) went up, down and up again, matching the history at every step.`);
       return 0;

@@ -4,6 +4,7 @@ import type { RenameHints } from '../diff/diff.ts';
 import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { describeOp } from './describe.ts';
+import { printJson } from './output.ts';
 
 export class GenMigrationCommand extends TidemarkCommand {
   static override paths = [['gen-migration']];
@@ -23,6 +24,7 @@ export class GenMigrationCommand extends TidemarkCommand {
     description: 'State a rename instead of a drop and an add: old_table=new_table, or table.old_column=new_column (repeatable)',
   });
   noRename = Option.Array('--no-rename', { description: 'Say that a dropped table or table.column was not renamed (its data is dropped)' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });
   allowDestructive = Option.Boolean('--allow-destructive', false, { description: 'Write the migration even if it drops tables or columns, narrows types or adds NOT NULL without a default' });
   allow = Option.Array('--allow', { description: 'Allow one destructive change: a code (TM102) or code:target (TM102:user.age) (repeatable)' });
   allowDataLoss = Option.Array('--allow-data-loss', {
@@ -48,6 +50,12 @@ export class GenMigrationCommand extends TidemarkCommand {
       now: pinned ? () => pinned : undefined,
       onNotice: (line) => this.context.stderr.write(`note: ${line}\n`),
     });
+    if (this.json) {
+      const written = result.kind === 'written' ? { id: result.id, file: relative(process.cwd(), result.file), warnings: result.plan.warnings.map((w) => ({ code: w.code, message: w.message })) } : {};
+      const changes = result.kind === 'changes' ? result.ops.map(describeOp) : [];
+      printJson(this, 'gen-migration', { result: result.kind, changes, ...written });
+      return result.kind === 'changes' ? 1 : 0;
+    }
     switch (result.kind) {
       case 'noChanges':
         this.out('No changes: the entities match the migration history.');

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
 import { MIKRO_ORM_CONFIG_SEARCH } from '../project/find.ts';
 import { TidemarkCommand } from './base.ts';
+import { printJson } from './output.ts';
 
 export class InitCommand extends TidemarkCommand {
   static override paths = [['init']];
@@ -19,11 +20,18 @@ export class InitCommand extends TidemarkCommand {
   override url = undefined;
   mikroOrm = Option.String('--mikro-orm', { description: "The app's MikroORM config file (default: found where MikroORM's CLI looks)" });
   force = Option.Boolean('--force', false, { description: 'Replace an existing tidemark.config.ts' });
+  json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });
 
   async run(): Promise<number> {
     const { initProject } = await import('../api.ts');
     const result = await initProject({ cwd: process.cwd(), mikroOrm: this.mikroOrm, force: this.force });
     const shown = (p: string) => relative(process.cwd(), p) || '.';
+    if (this.json) {
+      // The config's text is in the file; paths relative to where init ran, as printed.
+      const { configFile, migrationsDir, mikroOrm, createdMigrationsDir, overwritten, warnings, next } = result;
+      printJson(this, 'init', { configFile: shown(configFile), migrationsDir: shown(migrationsDir), mikroOrm: mikroOrm ?? null, createdMigrationsDir, overwritten, warnings, next });
+      return 0;
+    }
     const source = result.mikroOrm ? `mikroOrm: ${result.mikroOrm}` : 'placeholder entities and url: edit them';
     this.out(`${result.overwritten ? 'Replaced' : 'Wrote'} ${shown(result.configFile)} (${source})`);
     if (result.createdMigrationsDir) this.out(`Created ${shown(result.migrationsDir)}/`);
