@@ -78,12 +78,11 @@ export function managedPhysical(schema: PhysicalSchema, managed: ManagedTable): 
 
 /** What `managedSchema` leaves out of `schema`, in words (`table legacy_user`, `foreign key order.order_customer_id_foreign → legacy_customer`). */
 export function leftOut(schema: SchemaSnapshot, managed: ManagedTable): string[] {
-  const out: string[] = [];
-  for (const t of schema.tables) {
-    if (!managed(t.name)) out.push(`table ${t.name}`);
-    else for (const f of t.foreignKeys) if (!managed(f.referencedTable)) out.push(`foreign key ${t.name}.${f.name} → ${f.referencedTable}`);
-  }
-  return out;
+  const tables = schema.tables.filter((t) => !managed(t.name)).map((t) => `table ${t.name}`);
+  const keys = schema.tables
+    .filter((t) => managed(t.name))
+    .flatMap((t) => t.foreignKeys.filter((f) => !managed(f.referencedTable)).map((f) => `foreign key ${t.name}.${f.name} → ${f.referencedTable}`));
+  return [...tables, ...keys];
 }
 
 /**
