@@ -7,6 +7,10 @@ import { renderOps } from './render-ops.ts';
 export interface EmitInput {
   id: string;
   parents: readonly string[];
+  /** Written only when non-empty: `static readonly branchLabels = [...]`. */
+  branchLabels?: readonly string[];
+  /** Written only when non-empty: `static readonly dependsOn = [...]`. */
+  dependsOn?: readonly string[];
   message: string;
   up: readonly Op[];
   /** Undefined when the change cannot be undone: `down()` then throws with a reason. */
@@ -19,6 +23,8 @@ export interface EmitInput {
 }
 
 type Writer = Parameters<typeof renderOps>[0];
+
+const list = (items: readonly string[]) => `[${items.map((p) => `'${p}'`).join(', ')}]`;
 
 const placeholder = (name: string) => `__tidemark_${name}_body__;`;
 
@@ -59,7 +65,10 @@ export function emitMigration(input: EmitInput): string {
     docs: [header.join('\n')],
     properties: [
       { name: 'id', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: `'${input.id}'` },
-      { name: 'parents', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: `[${input.parents.map((p) => `'${p}'`).join(', ')}]` },
+      { name: 'parents', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: list(input.parents) },
+      ...(['branchLabels', 'dependsOn'] as const)
+        .filter((field) => input[field]?.length)
+        .map((field) => ({ name: field, isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: list(input[field]!) })),
     ],
     methods: [method('up'), method('down')],
   };

@@ -138,3 +138,14 @@ export async function historyGraph(options: ConfigInput & { offline?: boolean } 
 export async function initProject(options: InitOptions = {}): Promise<InitResult> {
   return (await import('./commands/init.ts')).initProject(options);
 }
+
+/**
+ * For development databases: drops every table the applied migrations made and the version
+ * table, then applies the whole history again, under the run lock. Refused on anything but
+ * SQLite without `force`.
+ */
+export async function freshDatabase(options: ConfigInput & import('./commands/fresh.ts').FreshOptions = {}): Promise<import('./commands/fresh.ts').FreshResult> {
+  const config = await resolveConfig(options);
+  requireMigrationsDir(config);
+  return (await import('./commands/fresh.ts')).freshDatabase(config, options);
+}

@@ -14,6 +14,8 @@ export class GenMigrationCommand extends TidemarkCommand {
       ['Generate a migration', '$0 gen-migration -m "add user age"'],
       ['Fail in CI when the entities have changes without a migration', '$0 gen-migration --check'],
       ['Write an empty migration for hand-written changes', '$0 gen-migration --empty -m "backfill names"'],
+      ['Start a labelled branch as a new base', '$0 gen-migration -m "billing" --head base --branch-label billing'],
+      ['Add to the billing branch of a history with several heads', '$0 gen-migration -m "invoice due date" --head billing'],
     ],
   });
 
@@ -32,6 +34,10 @@ export class GenMigrationCommand extends TidemarkCommand {
       "Accept, in the migration, that a drop deletes rows: TM101:<table> or TM102:<table>.<column> (repeatable); written as { dataLoss: 'accepted' } so migrate up does not refuse it",
   });
 
+  head = Option.String('--head', { description: "Where the migration goes when the history has several heads: a branch label (billing or billing@head), a head's id, or base for a new base" });
+  branchLabel = Option.Array('--branch-label', { description: 'Label the branch this migration starts or carries, for --head and migrate up --to <label>@head (repeatable)' });
+  dependsOn = Option.Array('--depends-on', { description: 'A migration (id or <label>@head) of another branch this one needs applied first, without merging (repeatable)' });
+
   async run(): Promise<number> {
     if (!this.check && !this.message?.trim()) throw new UsageError('gen-migration needs -m "<message>" (what the migration does)');
     const { generateMigration } = await import('../api.ts');
@@ -48,6 +54,9 @@ export class GenMigrationCommand extends TidemarkCommand {
       empty: this.empty,
       check: this.check,
       now: pinned ? () => pinned : undefined,
+      head: this.head,
+      branchLabels: this.branchLabel,
+      dependsOn: this.dependsOn,
       onNotice: (line) => this.context.stderr.write(`note: ${line}\n`),
     });
     if (this.json) {

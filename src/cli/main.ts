@@ -3,6 +3,7 @@ import { redact } from '../url.ts';
 import { BaselineCommand } from './baseline.ts';
 import { HistoryCommand, MergeCommand, SnapshotRebuildCommand } from './branches.ts';
 import { CheckCommand, VerifyCommand } from './check.ts';
+import { FreshCommand } from './fresh.ts';
 import { GenMigrationCommand } from './gen-migration.ts';
 import { MigrateGroupCommand, SnapshotGroupCommand, TidemarkCli } from './help.ts';
 import { InitCommand } from './init.ts';
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(HistoryCommand);
   cli.register(ShowCommand);
   cli.register(SnapshotRebuildCommand);
+  cli.register(FreshCommand);
   cli.register(CheckCommand);
   cli.register(VerifyCommand);
   cli.register(MigrateGroupCommand);

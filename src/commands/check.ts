@@ -58,9 +58,16 @@ export async function check(config: ResolvedConfig, options: CheckOptions = {}):
       problems.push({ code: 'database', message: error.message });
     }
   }
-  if (state.heads.length > 1) problems.push({ code: 'multiple-heads', message: `the history has ${state.heads.length} heads (${state.heads.join(', ')}); run 'tidemark merge -m "<message>"'` });
+  // Heads that each carry a branch label of their own are branches kept apart on purpose.
+  const apart = state.heads.length > 1 && state.history.labelledApart(state.heads);
+  if (state.heads.length > 1 && !apart) {
+    problems.push({
+      code: 'multiple-heads',
+      message: `the history has ${state.heads.length} heads (${state.heads.join(', ')}); run 'tidemark merge -m "<message>"', or give each branch a label of its own (gen-migration --branch-label) to keep them apart`,
+    });
+  }
   if (state.snapshotProblem) problems.push({ code: 'snapshot-mismatch', message: state.snapshotProblem });
-  if (state.heads.length <= 1) {
+  if (state.heads.length <= 1 || apart) {
     try {
       const managed = { ...state, schema: managedSchema(state.schema, configuredTables(config)) };
       changes = await pendingChanges(managed, await entitySchema(config), { message: '' });

@@ -11,7 +11,10 @@ import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
 import { loadEntities } from './entities.ts';
 import { applicableHints, mergeHints, renameQuestions, type RenameQuestion } from './renames.ts';
-import { loadState, multipleHeads, sealedState, show, type HeadState } from './state.ts';
+import { loadState, multipleHeads, sealedState, show, type HeadState, type ProjectState } from './state.ts';
+import { badLabel, recordAll, type History } from '../history/history.ts';
+import { schemaOfApplied } from '../history/replay.ts';
+import { applyOps, ReplayError } from '../schema/apply.ts';
 import { writeMigration } from './write-migration.ts';
 
 export type GenerateResult =
@@ -42,6 +45,16 @@ export interface GenerateOptions {
   allowDataLoss?: string[];
   /** The clock that stamps the id (injected so output is reproducible). */
   now?: () => Date;
+  /**
+   * Where the migration goes: a head's id, a branch label (`billing`, `billing@head`), or
+   * `base` for a new base. Needed when the history has several heads; another migration than a
+   * head starts a branch, with `branchLabels`.
+   */
+  head?: string;
+  /** Labels for the branch the new migration starts or carries (`static branchLabels`). */
+  branchLabels?: string[];
+  /** Migrations of other branches the new one needs applied first, without merging (`static dependsOn`). */
+  dependsOn?: string[];
   /** Told, in one line, what of the entities' schema the config's `tables` leaves out. */
   onNotice?: (line: string) => void;
 }
@@ -127,10 +140,13 @@ function parseHint(answer: string): RenameHints {
 
 async function generate(config: ResolvedConfig, options: GenerateOptions, emitter: Emitter | undefined): Promise<GenerateResult> {
   mark('generate: start');
-  const state = sealedState(config) ?? (await loadState(config));
+  const placing = Boolean(options.head || options.branchLabels?.length || options.dependsOn?.length);
+  // Placing by label or dependency needs the history itself, not only the sealed head state.
+  const state = (placing ? undefined : sealedState(config)) ?? (await loadState(config));
   mark('history loaded and replayed');
-  if (state.heads.length > 1) throw multipleHeads(state.heads, 'generating a new migration');
   if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
+  // --check compares with every head together and places nothing.
+  const where = options.check ? undefined : placement(state, options);
   const next = await entitySchema(config, options.onNotice);
   mark('metadata discovered');
   // Tables tidemark does not manage are out of the diff on both sides: never created, never dropped.
@@ -156,10 +172,79 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
     throw new DestructiveChangeError(`the change would lose data or fail on existing rows: ${list}; nothing was written; to go ahead pass --allow-destructive, or ${each}`);
   }
   mark('diffed and planned');
-  const head = state.heads[0];
-  const written = await writeMigration(config, state.newest, emitter!, { message: options.message, parents: head ? [head] : [], plan: p, after: p.after, now: options.now });
+  if (placing) await checkOwnBranch((state as ProjectState).history, where!, p.up);
+  const written = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: p, after: p.after, now: options.now });
   mark('written');
   return { kind: 'written', ...written, plan: p };
+}
+
+interface Placement {
+  parents: string[];
+  branchLabels: string[];
+  dependsOn: string[];
+  otherHeads: string[];
+}
+
+/** The new migration's parents, labels and dependencies, from `--head`, `--branch-label` and `--depends-on`. */
+function placement(state: HeadState | ProjectState, options: GenerateOptions): Placement {
+  const heads = state.heads;
+  const history = 'history' in state ? state.history : undefined;
+  let parents: string[];
+  if (!options.head) {
+    if (heads.length > 1) {
+      throw new HistoryError(`${multipleHeads(heads, 'generating a new migration').message}, or pass --head <branch label or id> to add to one branch`);
+    }
+    parents = heads.slice(0, 1);
+  } else if (options.head === 'base') parents = [];
+  else {
+    const target = resolveTarget(history!, options.head);
+    if (!target) throw new UsageError(`--head ${options.head}: no migration or branch label by that name`);
+    if (!heads.includes(target) && !options.branchLabels?.length) {
+      throw new UsageError(`--head ${options.head}: ${target} is not a head; add --branch-label <name> to start a branch from it`);
+    }
+    parents = [target];
+  }
+  const dependsOn = [
+    ...new Set(
+      (options.dependsOn ?? []).map((d) => {
+        const id = resolveTarget(history!, d);
+        if (!id) throw new UsageError(`--depends-on ${d}: no migration or branch label by that name`);
+        return id;
+      }),
+    ),
+  ];
+  const branchLabels = [...new Set(options.branchLabels ?? [])];
+  for (const label of branchLabels) {
+    const problem = badLabel(label);
+    if (problem) throw new UsageError(`--branch-label ${label}: ${problem}`);
+    const holder = history!.labels.get(label);
+    if (holder) throw new UsageError(`--branch-label ${label}: ${holder} already has that label`);
+  }
+  return { parents, branchLabels, dependsOn, otherHeads: heads.filter((h) => !parents.includes(h)) };
+}
+
+/** A branch label (`billing`, `billing@head`: that branch's head) or an id, prefix or slug. */
+function resolveTarget(history: History, given: string): string | undefined {
+  const label = given.replace(/@head$/, '');
+  if (history.labels.has(label) && !history.get(given)) return history.branchHead(label);
+  return history.resolve(given);
+}
+
+/**
+ * The diff is taken against every head together; the migration must also apply on its own
+ * branch (its parents and dependencies), where `migrate up --to <label>@head` runs it.
+ */
+async function checkOwnBranch(history: History, where: Placement, up: Op[]): Promise<void> {
+  const ops = await recordAll(history);
+  const start = schemaOfApplied(history, ops, history.closure([...where.parents, ...where.dependsOn], true));
+  try {
+    applyOps(start, up);
+  } catch (error) {
+    if (!(error instanceof ReplayError)) throw error;
+    throw new HistoryError(
+      `the new migration needs what its branch does not have (${error.message}): pass --depends-on <id or label> naming the migration of another branch that makes it; nothing was written`,
+    );
+  }
 }
 
 /** Marks the drops `accepted` names with the acknowledgement the migration file carries. */

@@ -2,9 +2,9 @@ import { basename, relative } from 'node:path';
 import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
 import { loadHistory, migrationFiles, recordAll, type History } from '../history/history.ts';
-import { replay, schemaAt, type Replay } from '../history/replay.ts';
+import { replay, schemaAt, schemaOfHeads, type Replay } from '../history/replay.ts';
 import { sameJson } from '../schema/normalize.ts';
-import type { SchemaSnapshot } from '../schema/types.ts';
+import { emptySchema, type SchemaSnapshot } from '../schema/types.ts';
 import { readSnapshot, sealedSnapshot } from '../snapshot/store.ts';
 
 /** The migration history as files say it is, and how the stored snapshot compares. */
@@ -12,7 +12,7 @@ export interface ProjectState {
   history: History;
   states: Replay;
   heads: string[];
-  /** The schema at the single head, recomputed from the operations in the files. */
+  /** The schema at the single head (every head applied together when there are several), recomputed from the operations in the files. */
   schema: SchemaSnapshot;
   /** Why the stored snapshot cannot be trusted, or undefined when it matches the history. */
   snapshotProblem?: string;
@@ -33,7 +33,8 @@ export function sealedState(config: ResolvedConfig): HeadState | undefined {
   const snapshot = sealedSnapshot(config.snapshotFile, config.migrationsDir);
   if (!snapshot) return undefined;
   const ids = migrationFiles(config.migrationsDir).map((f) => basename(f).replace(/\.[mc]?[jt]s$/, ''));
-  return { heads: snapshot.head ? [snapshot.head] : [], schema: snapshot, newest: ids.reduce((a, b) => (a > b ? a : b), '') || undefined };
+  // Several heads (branch labels) are stored space-separated.
+  return { heads: snapshot.head ? snapshot.head.split(' ') : [], schema: snapshot, newest: ids.reduce((a, b) => (a > b ? a : b), '') || undefined };
 }
 
 export const show = (p: string) => relative(process.cwd(), p) || p;
@@ -44,18 +45,29 @@ export function multipleHeads(heads: string[], doing: string): HistoryError {
   );
 }
 
+/** Every head applied together; empty when the branches conflict (`merge` names where). */
+function combinedHeads(history: History, ops: Awaited<ReturnType<typeof recordAll>>, heads: string[]): SchemaSnapshot {
+  try {
+    return schemaOfHeads(history, ops, heads);
+  } catch (error) {
+    if (error instanceof HistoryError) return { ...emptySchema(), head: null };
+    throw error;
+  }
+}
+
 export async function loadState(config: ResolvedConfig): Promise<ProjectState> {
   const history = await loadHistory(config.migrationsDir, process.cwd());
-  const states = replay(history, await recordAll(history));
+  const ops = await recordAll(history);
+  const states = replay(history, ops);
   const heads = history.heads();
-  const schema = schemaAt(states, heads.length === 1 ? heads[0]! : null);
+  const schema = heads.length > 1 ? combinedHeads(history, ops, heads) : schemaAt(states, heads.length === 1 ? heads[0]! : null);
   let snapshotProblem: string | undefined;
   const fix = `run 'tidemark snapshot rebuild' to recompute it from the migrations`;
   try {
     const stored = readSnapshot(config.snapshotFile, show(config.snapshotFile));
-    if (heads.length > 1) snapshotProblem = undefined;
+    if (heads.length > 1 && stored?.head !== heads.join(' ')) snapshotProblem = undefined;
     else if (!stored) snapshotProblem = history.order.length ? `${show(config.snapshotFile)} is missing; ${fix}` : undefined;
-    else if (stored.head !== (heads[0] ?? null)) {
+    else if (stored.head !== (heads.join(' ') || null)) {
       snapshotProblem = `${show(config.snapshotFile)} belongs to ${stored.head ?? 'no migration'}, but the head is ${heads[0] ?? 'none'} (a stale or badly merged snapshot); ${fix}`;
     } else if (!sameJson(stored, schema)) {
       snapshotProblem = `${show(config.snapshotFile)} does not match what the migrations up to ${heads[0]} build (edited by hand?); ${fix}`;

@@ -18,6 +18,10 @@ export interface NewMigration {
   after: SchemaSnapshot;
   command?: 'gen-migration' | 'merge';
   now?: () => Date;
+  branchLabels?: string[];
+  dependsOn?: string[];
+  /** The heads besides the new migration once it is written (other branches'): stored with it in the snapshot. */
+  otherHeads?: string[];
 }
 
 /**
@@ -32,11 +36,21 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
   const id = migrationId(now, m.message);
   const file = join(config.migrationsDir, `${id}.ts`);
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
-  const code = await emitter.emit({ id, parents: m.parents, message: m.message, up: m.plan.up, down: m.plan.down, warnings: m.plan.warnings, command: m.command });
+  const code = await emitter.emit({
+    id,
+    parents: m.parents,
+    ...(m.branchLabels?.length ? { branchLabels: m.branchLabels } : {}),
+    ...(m.dependsOn?.length ? { dependsOn: m.dependsOn } : {}),
+    message: m.message,
+    up: m.plan.up,
+    down: m.plan.down,
+    warnings: m.plan.warnings,
+    command: m.command,
+  });
   writeFileAtomic(file, code);
   // Sealed to the file as the hooks leave it (a formatter's reformatting included).
   const failed = await runAfterWriteHooks(config, file);
-  writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: id });
+  writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: [...(m.otherHeads ?? []), id].sort().join(' ') });
   if (failed) throw failed;
   return { id, file };
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Op } from '../diff/ops.ts';
-import { HistoryError } from '../errors.ts';
+import { HistoryError, TargetError } from '../errors.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { ambiguous, idCandidates, singleHead } from './resolve-id.ts';
@@ -11,6 +11,14 @@ import { ambiguous, idCandidates, singleHead } from './resolve-id.ts';
 export interface MigrationNode {
   id: string;
   parents: readonly string[];
+  /** Names for the branch this migration starts or carries (`static branchLabels`), unique in the history. */
+  branchLabels?: readonly string[];
+  /**
+   * Migrations of other branches that must be applied before this one (`static dependsOn`):
+   * they order the run and their changes are in this one's starting schema, but they are not
+   * parents, so the branches stay separate heads.
+   */
+  dependsOn?: readonly string[];
   /** The file as shown to the user (relative to the working directory). */
   file: string;
   /** SHA-256 of the file with line endings normalised, prefixed by the algorithm's name. */
@@ -42,14 +50,29 @@ export class History {
       if (other) throw new HistoryError(`duplicate migration id '${n.id}' in ${other.file} and ${n.file}`);
       map.set(n.id, n);
     }
+    const labelled = new Map<string, string>();
     for (const n of nodes) {
       for (const p of n.parents) {
         if (!map.has(p)) throw new HistoryError(`migration ${n.id} (${n.file}) names parent '${p}', which is not in the migrations folder`);
       }
+      for (const d of n.dependsOn ?? []) {
+        if (!map.has(d)) throw new HistoryError(`migration ${n.id} (${n.file}) depends on '${d}', which is not in the migrations folder`);
+      }
+      for (const label of n.branchLabels ?? []) {
+        const problem = badLabel(label);
+        if (problem) throw new HistoryError(`migration ${n.id} (${n.file}) has branch label '${label}': ${problem}`);
+        const other = labelled.get(label);
+        if (other) throw new HistoryError(`branch label '${label}' is on both ${other} and ${n.id}: a label names one branch`);
+        labelled.set(label, n.id);
+      }
     }
     this.nodes = map;
+    this.labels = labelled;
     this.order = topologicalOrder(nodes);
   }
+
+  /** Branch label → the migration that carries it. */
+  readonly labels: ReadonlyMap<string, string>;
 
   get(id: string): MigrationNode | undefined {
     return this.nodes.get(id);
@@ -61,17 +84,54 @@ export class History {
     return this.order.filter((id) => !hasChild.has(id));
   }
 
-  /** `id` and everything it descends from, in history order. */
+  /**
+   * `id` and everything that must be applied before it, in history order: its ancestors and
+   * the migrations it (or any of them) depends on, with their own ancestors.
+   */
   lineage(id: string): string[] {
+    return this.closure([id], true);
+  }
+
+  /** `ids` and their ancestors, following parents and (with `dependencies`) `dependsOn`, in history order. */
+  closure(ids: Iterable<string>, dependencies: boolean): string[] {
     const seen = new Set<string>();
-    const stack = [id];
+    const stack = [...ids];
     while (stack.length) {
       const x = stack.pop()!;
       if (seen.has(x)) continue;
       seen.add(x);
-      stack.push(...this.nodes.get(x)!.parents);
+      const n = this.nodes.get(x)!;
+      stack.push(...n.parents, ...(dependencies ? (n.dependsOn ?? []) : []));
     }
     return this.order.filter((x) => seen.has(x));
+  }
+
+  /** The branch labels a migration carries: its own and those of its ancestors (parents only). */
+  labelsOf(id: string): string[] {
+    return this.closure([id], false).flatMap((x) => [...(this.nodes.get(x)!.branchLabels ?? [])]);
+  }
+
+  /**
+   * Several heads are separate branches on purpose (Alembic's labelled branches) when each
+   * carries a branch label no other head carries; otherwise they are branches waiting for a merge.
+   */
+  labelledApart(heads: readonly string[]): boolean {
+    const labels = heads.map((h) => new Set(this.labelsOf(h)));
+    return labels.every((own, i) => [...own].some((l) => labels.every((other, j) => j === i || !other.has(l))));
+  }
+
+  /**
+   * The head of the branch `label` names (Alembic's `billing@head`): the one head that has the
+   * labelled migration among its ancestors. Undefined when no migration has that label.
+   */
+  branchHead(label: string): string | undefined {
+    const start = this.labels.get(label);
+    if (!start) return undefined;
+    const heads = this.heads().filter((h) => this.closure([h], false).includes(start));
+    if (heads.length !== 1) {
+      throw new TargetError(`branch '${label}' has ${heads.length} heads (${heads.join(', ')}): name one of them by id`);
+    }
+    return heads[0];
   }
 
   /**
@@ -81,20 +141,31 @@ export class History {
    */
   resolve(target: string): string | undefined {
     if (target === 'head' && !this.nodes.has(target)) return singleHead(this.heads(), target);
+    const branch = /^(.+)@head$/.exec(target);
+    if (branch && !this.nodes.has(target)) return this.branchHead(branch[1]!);
     const matches = idCandidates(this.order, target);
     if (matches.length > 1) throw ambiguous(target, matches);
     return matches[0];
   }
 }
 
+/** Why `label` cannot be a branch label, or undefined when it can. */
+export function badLabel(label: string): string | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(label)) return 'a label is a letter followed by letters, digits, _ or -';
+  if (['head', 'heads', 'base'].includes(label)) return `'${label}' is a reserved word`;
+  return undefined;
+}
+
 function topologicalOrder(nodes: MigrationNode[]): string[] {
   const children = new Map<string, string[]>();
   const pending = new Map<string, number>();
   for (const n of nodes) {
-    pending.set(n.id, new Set(n.parents).size);
-    for (const p of new Set(n.parents)) children.set(p, [...(children.get(p) ?? []), n.id]);
+    // A dependency orders like a parent: it runs first.
+    const before = new Set([...n.parents, ...(n.dependsOn ?? [])]);
+    pending.set(n.id, before.size);
+    for (const p of before) children.set(p, [...(children.get(p) ?? []), n.id]);
   }
-  const ready = nodes.filter((n) => n.parents.length === 0).map((n) => n.id).sort();
+  const ready = nodes.filter((n) => pending.get(n.id) === 0).map((n) => n.id).sort();
   const order: string[] = [];
   while (ready.length) {
     const id = ready.shift()!;
@@ -132,6 +203,13 @@ function isMigrationClass(v: unknown): v is MigrationClass {
   return typeof v === 'function' && typeof (v as MigrationClass).id === 'string' && Array.isArray((v as MigrationClass).parents);
 }
 
+/** A static list of ids or labels (`branchLabels`, `dependsOn`): absent is empty; anything but strings is named. */
+function stringList(value: unknown, field: string, shown: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw new HistoryError(`migration ${shown}: static ${field} must be an array of strings`);
+  return [...value];
+}
+
 /** Imports every migration file in `dir`. A file that fails to load is named with its error. */
 export async function loadHistory(dir: string, cwd = process.cwd()): Promise<History> {
   const nodes: MigrationNode[] = [];
@@ -152,7 +230,15 @@ export async function loadHistory(dir: string, cwd = process.cwd()): Promise<His
     if (`${migration.id}` !== basename(file).replace(/\.[mc]?[jt]s$/, '')) {
       throw new HistoryError(`migration ${shown} declares id '${migration.id}', which is not its file name: rename one to match the other`);
     }
-    nodes.push({ id: migration.id, parents: [...migration.parents], file: shown, checksum: checksumOf(text), migration });
+    nodes.push({
+      id: migration.id,
+      parents: [...migration.parents],
+      branchLabels: stringList(migration.branchLabels, 'branchLabels', shown),
+      dependsOn: stringList(migration.dependsOn, 'dependsOn', shown),
+      file: shown,
+      checksum: checksumOf(text),
+      migration,
+    });
   }
   return new History(nodes);
 }

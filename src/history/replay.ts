@@ -12,8 +12,9 @@ export interface Replay {
 
 /**
  * The schema before and after every migration, recomputed from the operations in the
- * files alone. A migration with one parent starts from its parent's result; a merge
- * starts from its whole lineage replayed in history order.
+ * files alone. A migration with one parent starts from its parent's result; a merge, or a
+ * migration that depends on another branch's migration (`dependsOn`), starts from its whole
+ * lineage (dependencies included) replayed in history order.
  */
 export function replay(history: History, ops: ReadonlyMap<string, Op[]>): Replay {
   const before = new Map<string, SchemaSnapshot>();
@@ -27,10 +28,10 @@ export function replay(history: History, ops: ReadonlyMap<string, Op[]>): Replay
     }
   };
   for (const id of history.order) {
-    const parents = history.get(id)!.parents;
+    const { parents, dependsOn = [] } = history.get(id)!;
     let start: SchemaSnapshot;
-    if (parents.length === 0) start = emptySchema();
-    else if (parents.length === 1) start = after.get(parents[0]!)!;
+    if (parents.length === 0 && dependsOn.length === 0) start = emptySchema();
+    else if (parents.length === 1 && dependsOn.length === 0) start = after.get(parents[0]!)!;
     else start = history.lineage(id).filter((x) => x !== id).reduce((s, x) => run(x, s), emptySchema());
     before.set(id, start);
     after.set(id, { ...run(id, start), head: id });
@@ -41,6 +42,15 @@ export function replay(history: History, ops: ReadonlyMap<string, Op[]>): Replay
 /** The schema at `head` (or empty), normalised, as the snapshot file stores it. */
 export function schemaAt(r: Replay, head: string | null): SchemaSnapshot {
   return normalizeSchema(head ? r.after.get(head)! : emptySchema());
+}
+
+/**
+ * The schema of every head applied together (what `migrate up` builds), normalised, with `head`
+ * naming the heads space-separated; throws a HistoryError naming the migration where the
+ * branches conflict.
+ */
+export function schemaOfHeads(history: History, ops: ReadonlyMap<string, Op[]>, heads: readonly string[]): SchemaSnapshot {
+  return normalizeSchema({ ...schemaOfApplied(history, ops, history.closure(heads, true)), head: heads.length ? heads.join(' ') : null });
 }
 
 /** The schema a database has when exactly `applied` has run: their operations in history order. */

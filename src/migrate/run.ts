@@ -132,7 +132,7 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
 
 const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : undefined);
 
-function statusOf(s: Session): MigrationStatus {
+export function statusOf(s: Session): MigrationStatus {
   const applied = new Set(s.executed);
   const parentsOfApplied = new Set(s.executed.flatMap((id) => s.history.get(id)?.parents ?? []));
   const appliedRows = new Map(s.rows.filter((r) => r.status === 'applied').map((r) => [r.name, r]));
@@ -406,10 +406,26 @@ export function upIds(history: History, executed: readonly string[], options: { 
   const step = options.step ?? relative;
   if (step !== undefined && (!Number.isSafeInteger(step) || step < 1)) throw new UsageError(`--step ${options.step}: must be a whole number of at least 1`);
   const applied = new Set(executed);
-  const target = upTarget(history, relative === undefined ? options.to : undefined);
-  const pending = target ? history.lineage(target).filter((id) => !applied.has(id)) : [];
+  const needed = new Set(history.closure(upTargets(history, relative === undefined ? options.to : undefined), true));
+  const pending = history.order.filter((id) => needed.has(id) && !applied.has(id));
   // A prefix of an order that puts parents first: every migration's parents are applied or in it.
   return step === undefined ? pending : pending.slice(0, step);
+}
+
+/**
+ * Where `up` ends: `--to <label>@head` (that branch's head), `--to heads` or no `--to` (every
+ * head: branches apply side by side, in history order), else `upTarget`.
+ */
+export function upTargets(history: History, to?: string): string[] {
+  const branch = to ? /^(.+)@head$/.exec(to) : null;
+  if (branch && !history.get(to!)) {
+    const head = history.branchHead(branch[1]!);
+    if (!head) throw new TargetError(`--to ${to}: no migration carries the branch label '${branch[1]}'`);
+    return [head];
+  }
+  if (!to || (to === 'heads' && !history.get(to))) return history.heads();
+  const one = upTarget(history, to);
+  return one ? [one] : [];
 }
 
 /** The migration `up` should end at: `--to` (an id, prefix, slug or `head`), or the single head. */

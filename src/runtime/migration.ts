@@ -16,6 +16,8 @@ export interface DropOptions {
 export interface MigrationClass {
   readonly id: string;
   readonly parents: readonly string[];
+  readonly branchLabels?: readonly string[];
+  readonly dependsOn?: readonly string[];
   readonly transactional: boolean;
   readonly name: string;
   new (...args: never[]): TidemarkMigration;
@@ -31,6 +33,13 @@ export abstract class TidemarkMigration extends Migration {
   static readonly id: string;
   /** The migration(s) this one follows; empty for the first. Two parents make a merge. */
   static readonly parents: readonly string[] = [];
+  /** Names for the branch this migration starts (`migrate up --to billing@head`); unique in the history. */
+  static readonly branchLabels: readonly string[] = [];
+  /**
+   * Migrations on other branches that must be applied before this one, without merging: they
+   * run first and their changes are in this one's starting schema, but the branches stay apart.
+   */
+  static readonly dependsOn: readonly string[] = [];
   /**
    * `false` runs this migration outside any transaction, on its own (e.g. for PostgreSQL's
    * `CREATE INDEX CONCURRENTLY`); migrations before it are committed first.
