@@ -63,6 +63,20 @@ export function entitiesOf(mod: Record<string, unknown>): unknown[] {
   return out;
 }
 
+/**
+ * A class with property decorators but no `@Entity()` (nor `@Embeddable()`): MikroORM takes it for
+ * an abstract base and silently leaves its table out. That is right for a base class other
+ * entities extend, and a slip anywhere else.
+ */
+function missingEntityDecorator(v: unknown, all: unknown[]): boolean {
+  if (typeof v !== 'function') return false;
+  const meta = (Object.hasOwn(v, META_SYMBOL) ? (v as unknown as Record<symbol, unknown>)[META_SYMBOL] : undefined) as { class?: unknown } | undefined;
+  // @Entity() and @Embeddable() point the metadata at the class; property decorators alone leave
+  // MikroORM's stand-in class there.
+  if (!meta || meta.class === v) return false;
+  return !all.some((other) => typeof other === 'function' && other !== v && other.prototype instanceof v);
+}
+
 /** The name MikroORM knows an entity by. */
 export function entityName(entity: unknown): string | undefined {
   if (isEntitySchema(entity)) return entity.meta.className ?? entity.meta.name ?? (entity.meta.class as Function | undefined)?.name;
@@ -137,6 +151,12 @@ export async function loadEntities(config: ResolvedConfig): Promise<LoadedEntiti
       }
       for (const entity of found) add(entity, file);
     });
+  }
+  for (const entity of entities) {
+    if (!missingEntityDecorator(entity, entities)) continue;
+    const name = entityName(entity)!;
+    const file = files.get(name);
+    throw new EntityError(`${name}${file ? ` (${file})` : ''} has property decorators but no @Entity(): add @Entity() above the class (or, for a base class, extend it from an entity)`);
   }
   return { entities, files, metadata: config.metadata, projectRoot: config.projectRoot, dialect: config.url?.dialect };
 }

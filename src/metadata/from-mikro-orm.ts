@@ -262,7 +262,7 @@ function tableOf(meta: EntityMetadata, ctx: MappingContext): TableDef {
       columns.push(scalarColumn(meta, prop, prop.fieldNames[0]!, ctx));
     } else if (isOwningRelation(prop)) {
       const target = ctx.all.get(prop.targetMeta?.className ?? prop.type);
-      if (!target) throw new EntityMappingError(`${meta.className}.${prop.name}: target entity '${prop.type}' is not among the entities`);
+      if (!target) throw new EntityMappingError(`${meta.className}.${prop.name} points at ${prop.type}, which is not among the entities: add its file to entities in the config (or make it an @Entity())`);
       const refCols = prop.referencedColumnNames;
       prop.fieldNames.forEach((field, i) => {
         const targetProp = target.props.find((p) => p.fieldNames?.[0] === refCols[i]) ?? target.properties[target.primaryKeys[i]!]!;
@@ -482,6 +482,18 @@ function discoveryError(error: unknown, input: LoadedEntities, retry: (entity: u
     }
   }
   const file = subject ? input.files.get(subject) : undefined;
+  const at = (name: string) => (input.files.get(name) ? ` (${input.files.get(name)})` : '');
+  // The two slips behind most discovery errors, said as what to change.
+  const abstract = /^([\w$]+)\.([\w$]+) targets abstract entity ([\w$]+)\./.exec(message);
+  if (abstract) {
+    const [, owner, prop, target] = abstract;
+    return new EntityMappingError(`${owner}.${prop}${at(owner!)} points at ${target}, which is not an entity: add @Entity() to ${target}${at(target!)}`);
+  }
+  const unknown = /^Entity '([\w$]+)' was not discovered.*\(used in ([\w$]+)\.([\w$]+)\)/.exec(message);
+  if (unknown) {
+    const [, target, owner, prop] = unknown;
+    return new EntityMappingError(`${owner}.${prop}${at(owner!)} points at ${target}, which is not among the entities: add its file to entities in the config (or make ${target} an @Entity() in a file the globs match)`);
+  }
   const where = subject ? `entity ${subject}${file ? ` (${file})` : ''}` : `entities (${[...new Set(input.files.values())].join(', ') || 'as listed in the config'})`;
   return new EntityMappingError(`MikroORM cannot discover ${where}: ${message}`);
 }

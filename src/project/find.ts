@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, parse, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
 
@@ -120,6 +120,29 @@ export function findMikroOrmConfig(search: MikroOrmSearch): MikroOrmConfigFound 
 }
 
 /**
+ * Tidemark configs a few levels below `dir` (a monorepo root, an app's parent folder): only for
+ * the message when none is found above, so the scan is shallow and skips dependencies.
+ */
+function configsBelow(dir: string, depth = 3): string[] {
+  const found: string[] = [];
+  const walk = (d: string, left: number) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (found.length >= 3) return;
+      if (e.isFile() && d !== dir && TIDEMARK_CONFIG_NAMES.includes(e.name)) found.push(join(d, e.name));
+      else if (e.isDirectory() && left > 0 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(join(d, e.name), left - 1);
+    }
+  };
+  walk(dir, depth);
+  return found.sort();
+}
+
+/**
  * Finds the project the way git finds a repository: from `cwd` upward to the filesystem root.
  * An explicit config (`--config` or `TIDEMARK_CONFIG`) must exist. Otherwise the nearest
  * tidemark config wins; without one anywhere above, the app's MikroORM config (findMikroOrmConfig).
@@ -143,8 +166,11 @@ export function findProject(input: FindInput): ProjectLocation {
   }
   const app = findMikroOrmConfig({ cwd, env });
   if (app) return { mikroOrmConfig: app.file, baseDir: app.baseDir };
-  const where = relative(process.cwd(), cwd) || '.';
+  const below = configsBelow(resolve(cwd));
+  const hint = below.length
+    ? `; found ${below.map((f) => relative(cwd, f)).join(', ')} below: run tidemark from there, or pass --config ${relative(cwd, below[0]!)}`
+    : '; create one with `tidemark init`, or pass --config <path>';
   throw new ConfigError(
-    `config file not found: tidemark.config.ts, nor a MikroORM config (${MIKRO_ORM_CONFIG_SEARCH}), in ${where} or any parent directory; create one with \`tidemark init\`, or pass --config <path>`,
+    `config file not found: tidemark.config.ts, nor a MikroORM config (${MIKRO_ORM_CONFIG_SEARCH}), in ${resolve(cwd)} or any directory above it${hint}`,
   );
 }
