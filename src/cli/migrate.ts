@@ -167,8 +167,10 @@ export class MigrateStatusCommand extends TidemarkCommand {
     const { migrationStatus } = await import('../api.ts');
     const status = await migrationStatus(this.configInput());
     const url = status.database;
-    // A run that `migrate up` would refuse is worth a non-zero exit to a script or a health check.
-    const code = status.failed.length && !this.exitZero ? EXIT.blocked : 0;
+    // A run that `migrate up` would refuse is worth a non-zero exit to a script or a health check;
+    // a migration running under a live run's lock is progress, not a block.
+    const blocked = status.failed.some((f) => f.status === 'failed' || !status.lockHolder);
+    const code = blocked && !this.exitZero ? EXIT.blocked : 0;
     if (this.json) {
       printJson(this, 'migrate status', status);
       return code;

@@ -89,7 +89,12 @@ for (const target of targets) {
           [FIRST, 'applied', 1, 1],
           [SECOND, 'failed', 2, 4],
         ]);
-        const status = p.ok(['migrate', 'status', '--url', url]);
+        // Blocked: status exits 3 for scripts and health checks, 0 with --exit-zero for dashboards.
+        const blocked = p.run(['migrate', 'status', '--url', url]);
+        expect(blocked.code).toBe(3);
+        expect(JSON.parse(p.run(['migrate', 'status', '--url', url, '--json']).stdout).failed).toMatchObject([{ id: SECOND, status: 'failed' }]);
+        const status = p.ok(['migrate', 'status', '--exit-zero', '--url', url]);
+        expect(status).toBe(blocked.stdout);
         expect(status).toContain(`${SECOND}  failed, 2 of 4 statements ran`);
         const again = p.run(['migrate', 'up', '--url', url]);
         expect(again.code).toBe(1);
