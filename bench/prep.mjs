@@ -10,8 +10,9 @@
 //
 // Saved states (made by run.mjs setup, under <dir>/.state/):
 //   T0.base.ts / T0.age.ts    entity T0 without / with the nullable `age`
-//   mig_init/, mig_age/       migrations folder (+ .tidemark-snapshot.json) after each generate
-//   cache_init/, cache_age/   tidemark's transpile cache (node_modules/.cache/tidemark) and Node's
+//   mig_init/, mig_age/       migrations folder after each generate
+//   cache_init/, cache_age/   tidemark's caches (node_modules/.cache/tidemark: transpiled files, the
+//                             schema at the head sealed to the migrations) and Node's
 //                             compile cache ($TMPDIR/node-compile-cache, TMPDIR=<dir>/.tmp)
 //                             as left by the setup's gen-migration -m init / -m age
 //
@@ -102,6 +103,14 @@ export function checkDb(dbFile, n, { migrations } = {}) {
   }
 }
 
+/** The schema tidemark cached for the project's migrations folder (node_modules/.cache/tidemark/schema). */
+function cachedSchema(p) {
+  const dir = join(p.tcache, 'schema');
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
+  if (files.length !== 1) fail(`${dir}: want one cached schema, got [${files}]`);
+  return JSON.parse(readFileSync(join(dir, files[0]), 'utf8'));
+}
+
 const migFiles = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.ts')).sort() : []);
 
 /** What a finished run of `phase` must have left in `dir`. */
@@ -116,7 +125,7 @@ export function checkResult(dir, phase, n) {
       const creates = src.split('this.createTable(').length - 1;
       const indexes = (src.match(/t\.index\('idx_t\d+_name'/g) ?? []).length;
       if (creates !== n || indexes !== n) fail(`${dir}: init migration has ${creates} createTable / ${indexes} name indexes, want ${n}`);
-      const snap = JSON.parse(readFileSync(join(p.mig, '.tidemark-snapshot.json'), 'utf8'));
+      const snap = cachedSchema(p);
       if (snap.tables?.length !== n || snap.head !== files[0].slice(0, -3)) fail(`${dir}: snapshot has ${snap.tables?.length} tables, head ${snap.head}`);
       return `migration ${files[0]}: ${creates} tables, ${indexes} indexes; snapshot ok`;
     }
@@ -126,7 +135,7 @@ export function checkResult(dir, phase, n) {
       if (files.length !== 2 || !age) fail(`${dir}: after gen_age want *_init.ts and *_age.ts, got [${files}]`);
       const src = readFileSync(join(p.mig, age), 'utf8');
       if (!/this\.addColumn\('t0', 'age', \{ type: 'integer', nullable: true \}\)/.test(src)) fail(`${dir}: ${age} does not add t0.age:\n${src}`);
-      const snap = JSON.parse(readFileSync(join(p.mig, '.tidemark-snapshot.json'), 'utf8'));
+      const snap = cachedSchema(p);
       const t0 = snap.tables?.find((t) => t.name === 't0');
       if (snap.tables?.length !== n || snap.head !== age.slice(0, -3) || !t0?.columns.some((c) => c.name === 'age')) fail(`${dir}: snapshot after gen_age is wrong`);
       return `migration ${age}: adds t0.age; snapshot ok`;

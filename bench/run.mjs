@@ -264,8 +264,8 @@ function report() {
   out.push(
     '',
     'Whole processes, cwd = the project; `tidemark` = `node bin/tidemark.mjs` (no npx). Start states, restored before every run (warm-up included):',
-    '`gen_init` base entities, no migrations/snapshot/db, warm transpile + compile caches (as left by a previous gen); ',
-    '`gen_age` T0 gains `age`, initial migration + snapshot present, no db, caches as after the initial gen (the edited T0 is the one transpile-cache miss); ',
+    '`gen_init` base entities, no migrations/db, warm transpile + compile caches (as left by a previous gen); ',
+    '`gen_age` T0 gains `age`, initial migration present, no db, caches as after the initial gen (the edited T0 is the one transpile-cache miss); ',
     '`apply` both migrations, no db file, caches as after the second gen; ',
     '`gen_init_cold` = `gen_init` with no transpile cache and no Node compile cache (first run ever); ',
     '`raw_node` / `raw_sqlite3` = the same schema as hand-written DDL in one transaction, through better-sqlite3 `db.exec` / the sqlite3 CLI (`.read`). ',

@@ -33,7 +33,7 @@ export interface TidemarkConfig {
   mikroOrm?: string;
   /** Which config of a MikroORM config that exports several (`MIKRO_ORM_CONTEXT_NAME` overrides). Default `default`. */
   contextName?: string;
-  /** Folder of migration files and the schema snapshot. Default: the MikroORM config's `migrations.pathTs`/`path`, else `./migrations`. */
+  /** Folder of migration files (nothing else: the schema at the head is cached in node_modules/.cache/tidemark). Default: the MikroORM config's `migrations.pathTs`/`path`, else `./migrations`. */
   migrations?: string;
   /** Database URL; `--url` and `DATABASE_URL` take precedence; default: the MikroORM config's database. */
   url?: string;
@@ -110,6 +110,7 @@ export interface ResolvedConfig {
   migrationsDir: string;
   /** Where `migrationsDir` came from, for messages: `'migrations' in tidemark.config.ts`, `migrations.pathTs in MikroORM config …`, `the default ./migrations`. */
   migrationsSource: string;
+  /** `migrations/.tidemark-snapshot.json`, where versions before the schema cache (in `cacheDir`) kept it: read as a cache while its seal holds, never written. */
   snapshotFile: string;
   tableName: string;
   dialectOptions: DialectOptions;

@@ -51,7 +51,7 @@ export class HistoryCommand extends TidemarkCommand {
 export class SnapshotRebuildCommand extends TidemarkCommand {
   static override paths = [['snapshot', 'rebuild']];
   static override usage = Command.Usage({
-    description: 'Recompute the stored schema snapshot from the migration history (after a bad merge or a hand edit).',
+    description: 'Recompute the cached schema (node_modules/.cache/tidemark) from the migration history; commands do it by themselves when the migrations change.',
   });
 
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document (README: JSON output)' });

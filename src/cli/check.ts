@@ -5,7 +5,7 @@ import { printJson } from './output.ts';
 export class CheckCommand extends TidemarkCommand {
   static override paths = [['check']];
   static override usage = Command.Usage({
-    description: 'For CI: exit 1 when entities have changes no migration captures, the snapshot differs from the history, the history has several heads, or a file is broken.',
+    description: 'For CI: exit 1 when entities have changes no migration captures, the history has several heads, or a file is broken.',
     details:
       "With --url, also compares that database's live schema with the one its applied migrations make, and lists every difference (code drift): tables, columns, indexes, foreign keys and primary keys the history does not know (extra), that it has and the database lacks (missing), or that differ. Without --url no database is opened.",
     examples: [

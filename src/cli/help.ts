@@ -38,7 +38,7 @@ export function colorsWanted(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 /** The command groups that have subcommands but do nothing alone (`tidemark migrate`). */
 const GROUPS: Record<string, string> = {
   migrate: 'Apply, revert and inspect migrations',
-  snapshot: 'Manage the stored schema snapshot',
+  snapshot: 'Manage the cached schema (rebuilt from the migrations by every command that needs it)',
 };
 
 /** The subcommands of a group, one per line with their description. */

@@ -7,7 +7,7 @@ import { entitySchema, pendingChanges } from './generate.ts';
 import { loadState } from './state.ts';
 
 export interface CheckProblem {
-  code: 'broken-file' | 'multiple-heads' | 'snapshot-mismatch' | 'uncaptured-changes' | 'entities' | 'drift' | 'database';
+  code: 'broken-file' | 'multiple-heads' | 'uncaptured-changes' | 'entities' | 'drift' | 'database';
   message: string;
   /** With `drift`: every difference between the live schema and the history's. */
   drift?: Drift[];
@@ -29,7 +29,7 @@ export interface CheckOptions {
 
 /**
  * Everything CI should fail on, in one report: a migration file that does not load, several
- * heads, a snapshot that does not match the history, entities with changes no migration has;
+ * heads, entities with changes no migration has;
  * with `drift`, a database whose live schema is not the one its applied migrations make.
  */
 export async function check(config: ResolvedConfig, options: CheckOptions = {}): Promise<CheckReport> {
@@ -66,7 +66,6 @@ export async function check(config: ResolvedConfig, options: CheckOptions = {}):
       message: `the history has ${state.heads.length} heads (${state.heads.join(', ')}); run 'tidemark merge -m "<message>"', or give each branch a label of its own (gen-migration --branch-label) to keep them apart`,
     });
   }
-  if (state.snapshotProblem) problems.push({ code: 'snapshot-mismatch', message: state.snapshotProblem });
   if (state.heads.length <= 1 || apart) {
     try {
       const managed = { ...state, schema: managedSchema(state.schema, configuredTables(config)) };

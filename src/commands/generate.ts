@@ -16,6 +16,7 @@ import { badLabel, recordAll, type History } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { applyOps, ReplayError } from '../schema/apply.ts';
 import { writeMigration } from './write-migration.ts';
+import { legacySnapshotNotice } from '../snapshot/store.ts';
 
 export type GenerateResult =
   | { kind: 'noChanges' }
@@ -144,7 +145,10 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   // Placing by label or dependency needs the history itself, not only the sealed head state.
   const state = (placing ? undefined : sealedState(config)) ?? (await loadState(config));
   mark('history loaded and replayed');
-  if (state.snapshotProblem) throw new HistoryError(state.snapshotProblem);
+  if (!options.check && options.onNotice) {
+    const legacy = legacySnapshotNotice(config, show);
+    if (legacy) options.onNotice(legacy);
+  }
   // --check compares with every head together and places nothing.
   const where = options.check ? undefined : placement(state, options);
   const next = await entitySchema(config, options.onNotice);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { DEFAULT_CONFIG, resolveConfig, SNAPSHOT_FILE } from '../config.ts';
 import { ConfigError, TidemarkError } from '../errors.ts';
@@ -92,7 +92,8 @@ function foreignMigrations(dir: string): number {
   if (!existsSync(dir)) return 0;
   const names = readdirSync(dir);
   if (names.includes(SNAPSHOT_FILE)) return 0;
-  return names.filter((n) => /\.[mc]?[jt]s$/.test(n) && !/\.d\.[mc]?ts$/.test(n)).length;
+  // No snapshot file marks a tidemark folder any more (the schema is cached elsewhere): its migrations extend TidemarkMigration.
+  return names.filter((n) => /\.[mc]?[jt]s$/.test(n) && !/\.d\.[mc]?ts$/.test(n) && !/\bTidemarkMigration\b/.test(readFileSync(join(dir, n), 'utf8'))).length;
 }
 
 const show = (file: string) => relative(process.cwd(), file) || '.';

@@ -3,34 +3,31 @@ import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
 import { loadHistory, migrationFiles, recordAll, type History } from '../history/history.ts';
 import { replay, schemaAt, schemaOfHeads, type Replay } from '../history/replay.ts';
-import { sameJson } from '../schema/normalize.ts';
 import { emptySchema, type SchemaSnapshot } from '../schema/types.ts';
-import { readSnapshot, sealedSnapshot } from '../snapshot/store.ts';
+import { sealedSchema, writeSealedSchema } from '../snapshot/store.ts';
 
-/** The migration history as files say it is, and how the stored snapshot compares. */
+/** The migration history as the files say it is. */
 export interface ProjectState {
   history: History;
   states: Replay;
   heads: string[];
   /** The schema at the single head (every head applied together when there are several), recomputed from the operations in the files. */
   schema: SchemaSnapshot;
-  /** Why the stored snapshot cannot be trusted, or undefined when it matches the history. */
-  snapshotProblem?: string;
   /** The greatest migration id: new ids must sort after it. */
   newest?: string;
 }
 
 /** What generating a migration needs: the head(s), the schema there, the newest id. */
-export type HeadState = Pick<ProjectState, 'heads' | 'schema' | 'snapshotProblem' | 'newest'>;
+export type HeadState = Pick<ProjectState, 'heads' | 'schema' | 'newest'>;
 
 /**
- * The head state straight from a sealed snapshot, without importing a single migration:
- * the seal proves the snapshot is what the files, byte for byte, replay to. Undefined when it
- * does not hold (a new, edited or removed file, a hand-edited or merged snapshot): then the
- * history is loaded and replayed.
+ * The head state straight from the cached schema, without importing a single migration: the
+ * seal proves the cache is what the files, byte for byte, replay to. Undefined when it does not
+ * hold (a new, edited or removed file, another branch checked out, no cache yet): then the
+ * history is loaded and replayed, which rewrites the cache.
  */
 export function sealedState(config: ResolvedConfig): HeadState | undefined {
-  const snapshot = sealedSnapshot(config.snapshotFile, config.migrationsDir);
+  const snapshot = sealedSchema(config);
   if (!snapshot) return undefined;
   const ids = migrationFiles(config.migrationsDir).map((f) => basename(f).replace(/\.[mc]?[jt]s$/, ''));
   // Several heads (branch labels) are stored space-separated.
@@ -61,20 +58,8 @@ export async function loadState(config: ResolvedConfig): Promise<ProjectState> {
   const states = replay(history, ops);
   const heads = history.heads();
   const schema = heads.length > 1 ? combinedHeads(history, ops, heads) : schemaAt(states, heads.length === 1 ? heads[0]! : null);
-  let snapshotProblem: string | undefined;
-  const fix = `run 'tidemark snapshot rebuild' to recompute it from the migrations`;
-  try {
-    const stored = readSnapshot(config.snapshotFile, show(config.snapshotFile));
-    if (heads.length > 1 && stored?.head !== heads.join(' ')) snapshotProblem = undefined;
-    else if (!stored) snapshotProblem = history.order.length ? `${show(config.snapshotFile)} is missing; ${fix}` : undefined;
-    else if (stored.head !== (heads.join(' ') || null)) {
-      snapshotProblem = `${show(config.snapshotFile)} belongs to ${stored.head ?? 'no migration'}, but the head is ${heads[0] ?? 'none'} (a stale or badly merged snapshot); ${fix}`;
-    } else if (!sameJson(stored, schema)) {
-      snapshotProblem = `${show(config.snapshotFile)} does not match what the migrations up to ${heads[0]} build (edited by hand?); ${fix}`;
-    }
-  } catch (error) {
-    snapshotProblem = `${(error as Error).message.replace(/; delete it and run gen-migration again to recompute it.*$/, '')}; ${fix}`;
-  }
+  // Replayed, so cached for the next command; branches that conflict (no head) are not cached.
+  if (history.order.length && (heads.length <= 1 || schema.head !== null)) writeSealedSchema(config, schema);
   const newest = history.order.reduce((a, b) => (a > b ? a : b), '') || undefined;
-  return { history, states, heads, schema, snapshotProblem, newest };
+  return { history, states, heads, schema, newest };
 }

@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
 import type { MigrationPlan } from '../plan/plan.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
-import { writeFileAtomic, writeSnapshot } from '../snapshot/store.ts';
+import { writeFileAtomic, writeSealedSchema } from '../snapshot/store.ts';
 import { runAfterWriteHooks } from './hooks.ts';
 import { show } from './state.ts';
 
@@ -14,7 +14,7 @@ export interface NewMigration {
   message: string;
   parents: string[];
   plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'>;
-  /** The schema after it, stored as the snapshot. */
+  /** The schema after it, cached as the schema at the head. */
   after: SchemaSnapshot;
   command?: 'gen-migration' | 'merge';
   now?: () => Date;
@@ -25,9 +25,9 @@ export interface NewMigration {
 }
 
 /**
- * Writes a migration file and the snapshot that goes with it, running the config's
+ * Writes a migration file and caches the schema after it, running the config's
  * `hooks.afterWrite` on the file in between; returns its id and file. A failing hook throws
- * once the snapshot is written: the file stays, and so the snapshot goes with it.
+ * once the cache is written: the file stays, and so the cache goes with it.
  */
 export async function writeMigration(config: ResolvedConfig, newest: string | undefined, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
   let now = (m.now ?? (() => new Date()))();
@@ -50,7 +50,7 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
   writeFileAtomic(file, code);
   // Sealed to the file as the hooks leave it (a formatter's reformatting included).
   const failed = await runAfterWriteHooks(config, file);
-  writeSnapshot(config.snapshotFile, config.migrationsDir, { ...m.after, head: [...(m.otherHeads ?? []), id].sort().join(' ') });
+  writeSealedSchema(config, { ...m.after, head: [...(m.otherHeads ?? []), id].sort().join(' ') });
   if (failed) throw failed;
   return { id, file };
 }

@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { checksumOf, migrationFiles } from '../history/history.ts';
-import { HistoryError } from '../errors.ts';
 import { normalizeSchema } from '../schema/normalize.ts';
 import { SNAPSHOT_FORMAT, type SchemaSnapshot } from '../schema/types.ts';
 
-export function serializeSnapshot(s: SchemaSnapshot): string {
-  return `${JSON.stringify(normalizeSchema(s), null, 2)}\n`;
+declare const TIDEMARK_VERSION: string;
+const VERSION = typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev';
+
+/**
+ * Where the schema at the head of the history is cached. `cacheDir` is the project's own cache
+ * folder (node_modules/.cache/tidemark), never under version control; `snapshotFile` is where
+ * versions before the cache kept it, inside the migrations folder (read, never written).
+ * A ResolvedConfig is one.
+ */
+export interface SnapshotPlaces {
+  cacheDir: string;
+  migrationsDir: string;
+  snapshotFile: string;
 }
 
 /** The migration files of `dir` with their checksums, in file-name order (cheap: no imports). */
@@ -15,52 +25,96 @@ export function fileChecksums(dir: string): { file: string; checksum: string }[]
   return migrationFiles(dir).map((f) => ({ file: basename(f), checksum: checksumOf(readFileSync(f, 'utf8')) }));
 }
 
-/** What seals a stored snapshot to the files it was computed from. */
+/** What seals a stored schema to the files it was computed from. */
 export function sealOf(files: { file: string; checksum: string }[], snapshot: SchemaSnapshot): string {
   const { format, head, tables } = normalizeSchema(snapshot);
   return `sha256:${createHash('sha256').update(JSON.stringify({ files, format, head, tables })).digest('hex')}`;
 }
 
-/** Writes the snapshot for the migrations now in `dir`, sealed to them. */
-export function writeSnapshot(file: string, dir: string, snapshot: SchemaSnapshot): void {
-  const plain = normalizeSchema(snapshot);
-  writeFileAtomic(file, `${JSON.stringify({ ...plain, seal: sealOf(fileChecksums(dir), plain) }, null, 2)}\n`);
+/**
+ * The cache file of one migrations folder: several folders (a monorepo package with two
+ * histories, a test) never share one.
+ */
+export function cacheFile(places: SnapshotPlaces): string {
+  const dir = resolve(places.migrationsDir);
+  const key = createHash('sha256').update(dir).digest('hex').slice(0, 16);
+  return join(places.cacheDir, 'schema', `${basename(dir).replace(/[^\w.-]+/g, '_')}-${key}.json`);
 }
 
-/** The stored snapshot, when its seal shows it is exactly what the files in `dir` replay to. */
-export function sealedSnapshot(file: string, dir: string): SchemaSnapshot | undefined {
-  let data: SchemaSnapshot;
+/**
+ * The cached schema when its seal shows it is exactly what the migration files, byte for
+ * byte, replay to; else the pre-cache `migrations/.tidemark-snapshot.json` when its seal
+ * holds; else undefined (the caller replays the history). Anything unreadable is no cache.
+ */
+export function sealedSchema(places: SnapshotPlaces): SchemaSnapshot | undefined {
+  let files: { file: string; checksum: string }[] | undefined;
+  const holds = (data: SchemaSnapshot | undefined) => {
+    if (data?.format !== SNAPSHOT_FORMAT || !Array.isArray(data.tables) || typeof data.seal !== 'string') return false;
+    files ??= fileChecksums(places.migrationsDir);
+    return data.seal === sealOf(files, data);
+  };
+  const cached = readJson(cacheFile(places)) as (SchemaSnapshot & { tidemark?: string }) | undefined;
+  // Another version may replay the same files differently: its cache is not this one's.
+  if (cached?.tidemark === VERSION && holds(cached)) return normalizeSchema(cached);
+  const legacy = readJson(places.snapshotFile) as SchemaSnapshot | undefined;
+  return holds(legacy) ? normalizeSchema(legacy!) : undefined;
+}
+
+/**
+ * Caches `snapshot` as the schema of the migration files now in the folder, sealed to them.
+ * Returns whether the cache changed. Best effort unless `strict`: a cache that cannot be written
+ * (read-only file system, no permission) is recomputed next time, so that is no error.
+ */
+export function writeSealedSchema(places: SnapshotPlaces, snapshot: SchemaSnapshot, options: { strict?: boolean } = {}): boolean {
+  const file = cacheFile(places);
+  const plain = normalizeSchema(snapshot);
+  const text = `${JSON.stringify({ tidemark: VERSION, migrations: resolve(places.migrationsDir), ...plain, seal: sealOf(fileChecksums(places.migrationsDir), plain) }, null, 2)}\n`;
   try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
+    if (readText(file) === text) return false;
+    writeFileAtomic(file, text);
+    return true;
+  } catch (error) {
+    if (options.strict) throw error;
+    return false;
+  }
+}
+
+/**
+ * Once per cache folder, while the pre-cache `migrations/.tidemark-snapshot.json` exists: the
+ * line that says it is no longer used. Undefined when there is none or it was said before.
+ */
+export function legacySnapshotNotice(places: SnapshotPlaces, shown: (p: string) => string): string | undefined {
+  if (!existsSync(places.snapshotFile)) return undefined;
+  const marker = `${cacheFile(places).replace(/\.json$/, '')}.legacy-noticed`;
+  if (existsSync(marker)) return undefined;
+  try {
+    writeFileAtomic(marker, `${places.snapshotFile}\n`);
+  } catch {
+    // Not recorded: said again next time, which beats never saying it.
+  }
+  const file = shown(places.snapshotFile);
+  return `${file} is no longer used or updated: tidemark now caches the schema in ${shown(join(places.cacheDir, 'schema'))}, outside git, and rebuilds it from the migrations when they change; delete it from git (git rm ${file})`;
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-  if (data?.format !== SNAPSHOT_FORMAT || !Array.isArray(data.tables) || typeof data.seal !== 'string') return undefined;
-  return data.seal === sealOf(fileChecksums(dir), data) ? normalizeSchema(data) : undefined;
 }
 
-/** The stored snapshot, or undefined when there is none yet. */
-export function readSnapshot(file: string, shown: string): SchemaSnapshot | undefined {
-  let text: string;
+function readJson(file: string): unknown {
+  const text = readText(file);
+  if (text === undefined) return undefined;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  let data: SchemaSnapshot;
-  try {
-    data = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    throw new HistoryError(`${shown} is not valid JSON (${/^(<{7}|={7}|>{7})/m.test(text) ? 'it has git conflict markers' : 'a bad merge or a hand edit?'}); delete it and run gen-migration again to recompute it`);
+    return undefined;
   }
-  if (data?.format !== SNAPSHOT_FORMAT || !Array.isArray(data.tables)) {
-    throw new HistoryError(`${shown} is not a tidemark snapshot of format ${SNAPSHOT_FORMAT}; delete it and run gen-migration again to recompute it`);
-  }
-  return normalizeSchema(data);
 }
 
-/** Writes via a temporary file and a rename, so a crash never leaves half a snapshot. */
+/** Writes via a temporary file and a rename, so a crash or a concurrent run never leaves half a file. */
 export function writeFileAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;

@@ -5,7 +5,6 @@ import type { DialectName } from '../../src/dialect/dialect.ts';
 import { introspect } from '../../src/introspect/introspect.ts';
 import { expectedPhysical } from '../../src/introspect/physical.ts';
 import { openDatabase } from '../../src/migrate/database.ts';
-import { readSnapshot } from '../../src/snapshot/store.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { replayInChild, ROOT, TestProject } from '../e2e/project.ts';
 import { freshDatabase, unavailable, type ServerKind } from './servers.ts';
@@ -78,7 +77,8 @@ for (const target of targets) {
       const p = exampleProject();
       projects.push(p);
       p.ok(['migrate', 'up', '--url', dbUrl(p)]);
-      const snapshot = readSnapshot(join(p.dir, 'migrations/.tidemark-snapshot.json'), 'snapshot')!;
+      const history = replayInChild(p);
+      const snapshot = history.schemas[history.heads[0]!]!;
       expect(await live(p)).toEqual(expectedPhysical(snapshot, target.name));
       expect(p.run(['gen-migration', '--check', '--url', dbUrl(p)]).code).toBe(0);
       p.ok(['migrate', 'down', '--to', 'base', '--url', dbUrl(p)]);
@@ -101,7 +101,8 @@ for (const target of targets) {
             { s: 'app_schema', t: 'user' },
           ]);
           expect(where.filter((r) => r.s === 'public' && r.t !== 'tidemark_migrations')).toEqual([]);
-          const snapshot = readSnapshot(join(p.dir, 'migrations/.tidemark-snapshot.json'), 'snapshot')!;
+          const history = replayInChild(p);
+          const snapshot = history.schemas[history.heads[0]!]!;
           expect(await introspect(db.execute, 'postgresql', ['tidemark_migrations'], 'app_schema')).toEqual(expectedPhysical(snapshot, 'postgresql'));
         } finally {
           await db.close();

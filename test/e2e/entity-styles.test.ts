@@ -3,7 +3,7 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { columns, ROOT, tables, TestProject } from './project.ts';
+import { cachedSchema, columns, ROOT, tables, TestProject } from './project.ts';
 
 /**
  * Every way MikroORM 7 defines an entity, side by side in one project: legacy decorators, ES
@@ -100,7 +100,7 @@ describe('the snapshot does not depend on the driver that read the metadata', ()
       copyFixture(p, fixture, 'entities');
       p.ok(['gen-migration', '-m', 'rich', '--url', url], NOW);
       const migration = p.migrations()[0]!;
-      return { dialect, snapshot: JSON.parse(p.read('migrations/.tidemark-snapshot.json')), migration: p.read(`migrations/${migration}`) };
+      return { dialect, snapshot: cachedSchema(p)!, migration: p.read(`migrations/${migration}`) };
     });
     expect(out[0]!.snapshot.tables.length).toBe(count);
     for (const o of out.slice(1)) {

@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { cacheFile } from '../../src/snapshot/store.ts';
+import type { SchemaSnapshot } from '../../src/schema/types.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(ROOT, 'bin', 'tidemark.mjs');
@@ -150,6 +152,18 @@ export function applied(db: Database.Database): string[] {
 }
 
 /** The history of `project` replayed by the built library in a child process (Node's own loader, as in production). */
+/** Where tidemark caches the schema at the head for a project's migrations folder (outside it: in node_modules/.cache). */
+export function schemaCacheFile(project: TestProject, migrations = 'migrations'): string {
+  const dir = realpathSync(project.dir);
+  return cacheFile({ cacheDir: join(dir, 'node_modules/.cache/tidemark'), migrationsDir: join(dir, migrations), snapshotFile: join(dir, migrations, '.tidemark-snapshot.json') });
+}
+
+/** The schema tidemark cached for a project's migrations folder, with its seal; undefined when none is. */
+export function cachedSchema(project: TestProject, migrations = 'migrations'): (SchemaSnapshot & { seal: string }) | undefined {
+  const file = schemaCacheFile(project, migrations);
+  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+}
+
 export function replayInChild(project: TestProject): { order: string[]; heads: string[]; schemas: Record<string, import('../../src/schema/types.ts').SchemaSnapshot> } {
   const lib = join(ROOT, 'dist/index.mjs');
   const code = `const t = await import(${JSON.stringify(lib)}); process.stdout.write(JSON.stringify(await t.replayHistory({ cwd: process.cwd() })));`;
