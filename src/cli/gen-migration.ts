@@ -60,9 +60,11 @@ export class GenMigrationCommand extends TidemarkCommand {
       onNotice: (line) => this.context.stderr.write(`note: ${line}\n`),
     });
     if (this.json) {
-      const written = result.kind === 'written' ? { id: result.id, file: relative(process.cwd(), result.file), warnings: result.plan.warnings.map((w) => ({ code: w.code, message: w.message })) } : {};
-      const changes = result.kind === 'changes' ? result.ops.map(describeOp) : [];
-      printJson(this, 'gen-migration', { result: result.kind, changes, ...written });
+      // One shape for the three outcomes: id and file are null unless a migration was written.
+      const written = result.kind === 'written' ? { id: result.id, file: relative(process.cwd(), result.file) } : { id: null, file: null };
+      const changes = result.kind === 'changes' ? result.ops : result.kind === 'written' ? result.plan.up : [];
+      const warnings = result.kind === 'written' ? result.plan.warnings.map((w) => ({ code: w.code, message: w.message })) : [];
+      printJson(this, 'gen-migration', { result: result.kind, ...written, changes: changes.map(describeOp), warnings });
       return result.kind === 'changes' ? 1 : 0;
     }
     switch (result.kind) {
