@@ -37,7 +37,7 @@ export async function migrationSql(options: ConfigInput & SqlScriptOptions & UpO
 }
 
 /** Marks a failed migration as applied or rolled back after a person repaired the schema. */
-export async function resolveMigration(options: ConfigInput & SessionOptions & { id: string; outcome: 'applied' | 'rolled-back' }): Promise<MigrationStatus> {
+export async function resolveMigration(options: ConfigInput & SessionOptions & { id: string; outcome: 'applied' | 'rolled-back' }): Promise<MigrationStatus & { id: string }> {
   const config = await resolveConfig(options);
   return (await import('./migrate/run.ts')).resolveMigration(config, options.id, options.outcome, options);
 }
@@ -117,21 +117,49 @@ export async function verifyMigrations(options: ConfigInput & { scratchUrl?: str
   return (await import('./migrate/verify.ts')).verifyHistory(config, { url: options.scratchUrl });
 }
 
-/** The history newest first; marked against the database when `url` (or the config) names one that answers. */
-export async function historyGraph(options: ConfigInput & { offline?: boolean } = {}): Promise<{ lines: import('./commands/history-view.ts').HistoryLine[]; note?: string }> {
+/**
+ * The history newest first (README: "history --json"), marked against the database when `url`
+ * (or the config) names one that answers; `range` is Alembic's `-r <from>:<to>`.
+ */
+export async function historyGraph(options: ConfigInput & { offline?: boolean; range?: string } = {}): Promise<{ migrations: import('./commands/history-view.ts').HistoryEntry[]; note?: string }> {
   const config = await resolveConfig(options);
-  const { historyLines } = await import('./commands/history-view.ts');
+  const { historyEntries, historyRange } = await import('./commands/history-view.ts');
   const { installTsLoader } = await import('./loader/ts-loader.ts');
   const { loadHistory } = await import('./history/history.ts');
   installTsLoader({ cacheDir: config.cacheDir });
   const history = await loadHistory(config.migrationsDir);
-  if (!config.url || options.offline) return { lines: historyLines(history) };
+  const only = options.range !== undefined ? historyRange(history, options.range) : undefined;
+  const entries = (applied?: ReadonlySet<string>) => historyEntries(history, config.migrationsDir, applied, only);
+  if (!config.url || options.offline) return { migrations: entries() };
   try {
     const status = await (await import('./migrate/run.ts')).migrationStatus(config);
-    return { lines: historyLines(history, new Set(status.applied.map((a) => a.id))) };
+    return { migrations: entries(new Set(status.applied.map((a) => a.id))) };
   } catch (error) {
-    return { lines: historyLines(history), note: `not marked against ${config.url.display}: ${(error as Error).message.split('\n')[0]}` };
+    return { migrations: entries(), note: `not marked against ${config.url.display}: ${(error as Error).message.split('\n')[0]}` };
   }
+}
+
+/** One migration (an id, prefix, slug or `head`): message, parents, children, operations in words, its SQL on a dialect. */
+export async function showMigration(options: ConfigInput & import('./commands/show.ts').ShowOptions): Promise<import('./commands/show.ts').ShowResult> {
+  const config = await resolveConfig(options);
+  return (await import('./commands/show.ts')).showMigration(config, options);
+}
+
+/** The newest applied migrations no other applied one follows (Alembic's `current`); empty at base. */
+export async function currentRevision(options: ConfigInput = {}): Promise<{ database: string; current: string[] }> {
+  const config = await resolveConfig(options);
+  requireMigrationsDir(config);
+  const status = await (await import('./migrate/run.ts')).migrationStatus(config);
+  return { database: status.database, current: status.current };
+}
+
+/** The migrations no other follows (Alembic's `heads`), from the files alone; empty for an empty history. */
+export async function historyHeads(options: ConfigInput = {}): Promise<{ heads: string[] }> {
+  const config = await resolveConfig(options);
+  const { installTsLoader } = await import('./loader/ts-loader.ts');
+  const { loadHistory } = await import('./history/history.ts');
+  installTsLoader({ cacheDir: config.cacheDir });
+  return { heads: (await loadHistory(config.migrationsDir)).heads() };
 }
 
 /** Writes tidemark.config.ts (pointing at the app's MikroORM config when it has one) and creates the migrations folder. */

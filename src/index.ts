@@ -1,7 +1,9 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
-export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase } from './api.ts';
+export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase, showMigration, currentRevision, historyHeads } from './api.ts';
 export { initProject } from './api.ts';
 export type { InitOptions, InitResult } from './commands/init.ts';
+export type { HistoryEntry } from './commands/history-view.ts';
+export type { ShowOptions, ShowResult } from './commands/show.ts';
 export type { SqlScriptOptions } from './migrate/sql-script.ts';
 export type { GenerateOptions, GenerateResult } from './commands/generate.ts';
 export type { DownOptions, FailedRun, MigrateResult, MigrationStatus, TransactionMode, UpOptions } from './migrate/run.ts';

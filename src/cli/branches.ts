@@ -29,21 +29,27 @@ export class MergeCommand extends TidemarkCommand {
 export class HistoryCommand extends TidemarkCommand {
   static override paths = [['history']];
   static override usage = Command.Usage({
-    description: 'Print the migration graph, newest first: @ current, * applied, o not applied.',
-    details: 'Marks what is applied when a database URL is configured and answers; --offline never connects.',
+    description: 'Print the migration graph, newest first, with dates and messages: @ current, * applied, o not applied.',
+    details:
+      'Marks what is applied when a database URL is configured and answers; --offline never connects. -r takes a range as Alembic does, both ends included: base:head, <id>: (it and what follows), :<id> (it and what it follows), <a>:<b>; an end is an id, a unique prefix, the slug, head, base or heads.',
+    examples: [
+      ['Everything, with parents, children, file and checksum', '$0 history --verbose'],
+      ['A migration and everything after it', '$0 history -r add_user_age:'],
+      ['As JSON (one object per migration)', '$0 history --json'],
+    ],
   });
   offline = Option.Boolean('--offline', false, { description: 'Do not consult the database' });
-  json = Option.Boolean('--json', false, { description: 'Print the graph as JSON' });
+  verbose = Option.Boolean('-v,--verbose', false, { description: 'Add parents, children, file and checksum' });
+  range = Option.String('-r,--rev-range', { description: 'Only <from>:<to> (base:head, <id>:, :<id>, <a>:<b>)' });
+  json = Option.Boolean('--json', false, { description: 'Print the migrations as JSON: { version, command, migrations: [{ id, message, date, parents, children, isHead, isBase, file, checksum, applied, current }] }' });
 
   async run(): Promise<number> {
     const { historyGraph } = await import('../api.ts');
     const { renderHistory } = await import('../commands/history-view.ts');
-    const graph = await historyGraph({ ...this.configInput(), offline: this.offline });
-    if (this.json) this.out(JSON.stringify(graph, null, 2));
-    else {
-      this.out(graph.lines.length ? renderHistory(graph.lines) : 'No migrations yet.');
-      if (graph.note) this.context.stderr.write(`tidemark: ${graph.note}\n`);
-    }
+    const graph = await historyGraph({ ...this.configInput(), offline: this.offline, range: this.range });
+    if (graph.note) this.context.stderr.write(`tidemark: ${graph.note}\n`);
+    if (this.json) printJson(this, 'history', { migrations: graph.migrations });
+    else this.out(graph.migrations.length ? renderHistory(graph.migrations, { verbose: this.verbose }) : this.range ? 'No migrations in that range.' : 'No migrations yet.');
     return 0;
   }
 }

@@ -13,6 +13,11 @@ import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, Migrat
 
 declare const TIDEMARK_VERSION: string;
 
+/** Alembic's `--to -1`: clipanion would read `-1` as an option, so it is bound to `--to` first. */
+function relativeTo(argv: string[]): string[] {
+  return argv.flatMap((a, i) => (a === '--to' && /^-\d+$/.test(argv[i + 1] ?? '') ? [] : argv[i - 1] === '--to' && /^-\d+$/.test(a) ? [`--to=${a}`] : [a]));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const cli = new TidemarkCli({ binaryName: 'tidemark', binaryLabel: 'tidemark', binaryVersion: typeof TIDEMARK_VERSION === 'string' ? TIDEMARK_VERSION : 'dev' });
   cli.register(InitCommand);
@@ -38,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   const context = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, colorDepth: 1 };
   let command;
   try {
-    command = cli.process(argv, context);
+    command = cli.process(relativeTo(argv), context);
   } catch (error) {
     // clipanion's usage errors span many lines; say the one that matters and where to look.
     const first = String((error as Error).message)

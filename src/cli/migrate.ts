@@ -221,9 +221,10 @@ export class MigrateResolveCommand extends TidemarkCommand {
   async run(): Promise<number> {
     if (this.applied === this.rolledBack) throw new UsageError('migrate resolve needs exactly one of --applied or --rolled-back');
     const { resolveMigration } = await import('../api.ts');
-    await resolveMigration({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
-    if (this.json) printJson(this, 'migrate resolve', { id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
-    else this.out(`Recorded ${this.id} as ${this.applied ? 'applied' : 'rolled back'}.`);
+    // The full id: the argument may be a prefix or a slug.
+    const { id } = await resolveMigration({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), id: this.id, outcome: this.applied ? 'applied' : 'rolled-back' });
+    if (this.json) printJson(this, 'migrate resolve', { id, outcome: this.applied ? 'applied' : 'rolled-back' });
+    else this.out(`Recorded ${id} as ${this.applied ? 'applied' : 'rolled back'}.`);
     return 0;
   }
 }
