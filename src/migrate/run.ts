@@ -413,8 +413,9 @@ export function upIds(history: History, executed: readonly string[], options: { 
 }
 
 /**
- * Where `up` ends: `--to <label>@head` (that branch's head), `--to heads` or no `--to` (every
- * head: branches apply side by side, in history order), else `upTarget`.
+ * Where `up` ends: `--to <label>@head` (that branch's head); `--to heads` (every head: branches
+ * apply side by side, in history order); no `--to`: the single head, or every head when each
+ * carries a branch label of its own (unlabelled heads are branches waiting for a merge); else `upTarget`.
  */
 export function upTargets(history: History, to?: string): string[] {
   const branch = to ? /^(.+)@head$/.exec(to) : null;
@@ -423,7 +424,14 @@ export function upTargets(history: History, to?: string): string[] {
     if (!head) throw new TargetError(`--to ${to}: no migration carries the branch label '${branch[1]}'`);
     return [head];
   }
-  if (!to || (to === 'heads' && !history.get(to))) return history.heads();
+  if (to === 'heads' && !history.get(to)) return history.heads();
+  if (!to) {
+    const heads = history.heads();
+    if (heads.length <= 1 || history.labelledApart(heads)) return heads;
+    throw new HistoryError(
+      `the history has ${heads.length} heads (${heads.join(', ')}), branches waiting for a merge: run 'tidemark merge -m "<message>"' to join them, pass --to heads to apply every branch as it is, or --to <id> to apply one`,
+    );
+  }
   const one = upTarget(history, to);
   return one ? [one] : [];
 }

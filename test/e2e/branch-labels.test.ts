@@ -173,12 +173,43 @@ describe('branch labels and dependsOn across two git branches', () => {
   });
 });
 
+const handWritten = (id: string, fields: string, up = '') =>
+  `import { TidemarkMigration } from 'tidemark';\n\nexport class M extends TidemarkMigration {\n  static override readonly id = '${id}';\n${fields}\n  override up(): void {${up}}\n  override down(): void {}\n}\n`;
+
+describe('two heads without labels of their own', () => {
+  it('are branches waiting for a merge: up refuses with the ways on, --to heads applies both', () => {
+    const p = new TestProject();
+    try {
+      p.write('migrations/20260101000000_a.ts', handWritten('20260101000000_a', `  static override readonly parents = [];`, ` this.createTable('a', (t) => { t.column('id', { type: 'integer', primary: true }); }); `));
+      p.write('migrations/20260102000000_b.ts', handWritten('20260102000000_b', `  static override readonly parents = ['20260101000000_a'];`, ` this.addColumn('a', 'b', { type: 'integer', nullable: true }); `));
+      p.write('migrations/20260103000000_c.ts', handWritten('20260103000000_c', `  static override readonly parents = ['20260101000000_a'];`, ` this.addColumn('a', 'c', { type: 'integer', nullable: true }); `));
+      const refused = p.run(['migrate', 'up']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim()).toBe(
+        `tidemark: the history has 2 heads (20260102000000_b, 20260103000000_c), branches waiting for a merge: run 'tidemark merge -m "<message>"' to join them, pass --to heads to apply every branch as it is, or --to <id> to apply one`,
+      );
+      const check = p.run(['check']);
+      expect(check.code).toBe(1);
+      expect(check.stdout).toContain('--branch-label');
+      expect(p.ok(['migrate', 'up', '--to', 'heads'])).toContain('Applied 3 migrations');
+      const db = p.db();
+      try {
+        expect(applied(db)).toEqual(['20260101000000_a', '20260102000000_b', '20260103000000_c']);
+        expect(columns(db, 'a')).toEqual(['id', 'b', 'c']);
+      } finally {
+        db.close();
+      }
+    } finally {
+      p.dispose();
+    }
+  });
+});
+
 describe('history files that name labels and dependencies badly', () => {
   it('a dependency that is not in the folder, and a label used twice, are one-line errors', () => {
     const p = new TestProject();
     try {
-      const file = (id: string, fields: string) =>
-        `import { TidemarkMigration } from 'tidemark';\n\nexport class M extends TidemarkMigration {\n  static override readonly id = '${id}';\n  static override readonly parents = [];\n${fields}\n  override up(): void {}\n  override down(): void {}\n}\n`;
+      const file = (id: string, fields: string) => handWritten(id, `  static override readonly parents = [];\n${fields}`);
       p.write('migrations/20260101000000_a.ts', file('20260101000000_a', `  static override readonly dependsOn = ['20250101000000_gone'];`));
       let r = p.run(['migrate', 'up']);
       expect(r.code).toBe(1);
