@@ -1,6 +1,7 @@
 export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, type TidemarkConfig } from './config.ts';
 export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase, showMigration, currentRevision, historyHeads } from './api.ts';
 export { initProject } from './api.ts';
+export { freshDatabase } from './api.ts';
 export type { InitOptions, InitResult } from './commands/init.ts';
 export type { HistoryEntry } from './commands/history-view.ts';
 export type { ShowOptions, ShowResult } from './commands/show.ts';
