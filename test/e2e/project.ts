@@ -161,7 +161,10 @@ export function schemaCacheFile(project: TestProject, migrations = 'migrations')
 /** The schema tidemark cached for a project's migrations folder, with its seal; undefined when none is. */
 export function cachedSchema(project: TestProject, migrations = 'migrations'): (SchemaSnapshot & { seal: string }) | undefined {
   const file = schemaCacheFile(project, migrations);
-  return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : undefined;
+  if (!existsSync(file)) return undefined;
+  // Without the bookkeeping (the writer's version, the folder's path): the schema and its seal.
+  const { tidemark: _version, migrations: _folder, ...schema } = JSON.parse(readFileSync(file, 'utf8'));
+  return schema;
 }
 
 export function replayInChild(project: TestProject): { order: string[]; heads: string[]; schemas: Record<string, import('../../src/schema/types.ts').SchemaSnapshot> } {
