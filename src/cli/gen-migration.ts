@@ -49,7 +49,8 @@ export class GenMigrationCommand extends TidemarkCommand {
       notRenamed: this.noRename,
       allow: { all: this.allowDestructive, items: this.allow },
       allowDataLoss: this.allowDataLoss,
-      ask: process.stdin.isTTY && process.stdout.isTTY && !process.env.CI ? (q) => askYesNo(this, `${q.description}. Renamed? (--rename ${q.answer}) [y/N] `) : undefined,
+      // A question on stdout would break the JSON document: --json asks nothing.
+      ask: !this.json && process.stdin.isTTY && process.stdout.isTTY && !process.env.CI ? (q) => askYesNo(this, `${q.description}. Renamed? (--rename ${q.answer}) [y/N] `) : undefined,
       message: this.message ?? '',
       empty: this.empty,
       check: this.check,
