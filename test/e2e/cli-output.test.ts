@@ -52,7 +52,7 @@ function stable(text: string): string {
 
 /** The CLI with an environment that says nothing about colours (vitest may set FORCE_COLOR). */
 function plain(dir: string, args: string[]) {
-  const env = { ...process.env, DATABASE_URL: '' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: '' };
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env, timeout: 60_000 });
