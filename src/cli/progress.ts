@@ -66,7 +66,8 @@ export class Progress {
   /** The line as it reads now, or undefined while the run is still short. */
   line(): string | undefined {
     const t = this.now();
-    if (this.started <= this.o.few && t - this.startedAt < this.o.afterMs) return undefined;
+    // Before the first migration (connecting, waiting for the lock) other lines say what happens.
+    if (this.started === 0 || (this.started <= this.o.few && t - this.startedAt < this.o.afterMs)) return undefined;
     const running = this.current ? `, ${this.verb.running} ${this.current.id} (${duration(t - this.current.at)})` : '';
     return `tidemark: ${this.finished} ${this.verb.done} in ${duration(t - this.startedAt)}${running}`;
   }
