@@ -5,6 +5,9 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most of a test's time is spent in child processes (the CLI) and database servers, not in
+    // the worker: three files at a time keep the 2-core machines busy without starving them.
+    maxWorkers: 3,
     reporters: ['default'],
     // test/pack gets its own project so that its global setup (`npm pack`, which builds) runs
     // only when one of its files is in the run. Each project's `include` is its own (extended

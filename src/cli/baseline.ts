@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { lockOptions, lockTimeoutOption } from './lock-options.ts';
 import { printJson } from './output.ts';
 
 export class BaselineCommand extends TidemarkCommand {
@@ -18,22 +18,15 @@ export class BaselineCommand extends TidemarkCommand {
   id = Option.String({ name: 'id', required: false });
   force = Option.Boolean('--force', false, { description: 'Record the revision even though the live schema differs from the history' });
   json = Option.Boolean('--json', false, { description: 'Print the result as JSON' });
-  lockTimeout = Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
+  lockTimeout = lockTimeoutOption();
 
   async run(): Promise<number> {
-    let lockTimeoutMs: number | undefined;
-    if (this.lockTimeout !== undefined) {
-      const seconds = Number(this.lockTimeout);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--lock-timeout ${this.lockTimeout}: expected a number of seconds`);
-      lockTimeoutMs = seconds * 1000;
-    }
     const { baselineDatabase } = await import('../api.ts');
     const result = await baselineDatabase({
       ...this.configInput(),
       target: this.id,
       force: this.force,
-      lockTimeoutMs,
-      onWait: (holder) => this.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`),
+      ...lockOptions(this, this.lockTimeout),
     });
     if (this.json) {
       printJson(this, 'baseline', result);

@@ -1,6 +1,6 @@
 import { Command, Option } from 'clipanion';
-import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { lockOptions, lockTimeoutOption } from './lock-options.ts';
 
 export class FreshCommand extends TidemarkCommand {
   static override paths = [['fresh']];
@@ -14,21 +14,14 @@ export class FreshCommand extends TidemarkCommand {
     ],
   });
   force = Option.Boolean('--force', false, { description: 'Run on a database other than SQLite (everything tidemark manages there is dropped)' });
-  lockTimeout = Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
+  lockTimeout = lockTimeoutOption();
 
   async run(): Promise<number> {
-    let lockTimeoutMs: number | undefined;
-    if (this.lockTimeout !== undefined) {
-      const seconds = Number(this.lockTimeout);
-      if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--lock-timeout ${this.lockTimeout}: expected a number of seconds`);
-      lockTimeoutMs = seconds * 1000;
-    }
     const { freshDatabase } = await import('../api.ts');
     const r = await freshDatabase({
       ...this.configInput(),
       force: this.force,
-      lockTimeoutMs,
-      onWait: (holder) => this.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`),
+      ...lockOptions(this, this.lockTimeout),
     });
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
     this.out(`Dropped ${plural(r.dropped.length, 'table')} on ${r.status.database}${r.dropped.length ? `: ${r.dropped.join(', ')}` : ''}.`);

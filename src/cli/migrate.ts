@@ -2,25 +2,13 @@ import { Command, Option } from 'clipanion';
 import type { MigrationStatus, RunControl } from '../migrate/run.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
+import { lockOptions, lockTimeoutOption } from './lock-options.ts';
 import { printJson } from './output.ts';
 import { RunReporter } from './run-report.ts';
 
 const QUIET = () => Option.Boolean('-q,--quiet', false, { description: 'Print nothing but errors' });
 const JSON_FLAG = (what: string) => Option.Boolean('--json', false, { description: `Print ${what} as one JSON document (README: JSON output)` });
 const outputMode = (cmd: { quiet?: boolean; json?: boolean }) => (cmd.json ? 'json' : cmd.quiet ? 'quiet' : 'text') as 'json' | 'quiet' | 'text';
-
-const LOCK_TIMEOUT = () =>
-  Option.String('--lock-timeout', { description: 'Seconds to wait for another run to release the migration lock (default 300)' });
-
-function lockOptions(cmd: TidemarkCommand, value: string | undefined) {
-  let lockTimeoutMs: number | undefined;
-  if (value !== undefined) {
-    const seconds = Number(value);
-    if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--lock-timeout ${value}: expected a number of seconds`);
-    lockTimeoutMs = seconds * 1000;
-  }
-  return { lockTimeoutMs, onWait: (holder: string) => cmd.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`) };
-}
 
 /**
  * The CLI's signal contract, over the library's AbortSignal: the first SIGINT/SIGTERM stops the
@@ -103,7 +91,7 @@ export class MigrateUpCommand extends TidemarkCommand {
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
-  lockTimeout = LOCK_TIMEOUT();
+  lockTimeout = lockTimeoutOption();
   allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
   createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
   quiet = QUIET();
@@ -138,7 +126,7 @@ export class MigrateDownCommand extends TidemarkCommand {
   sql = Option.Boolean('--sql', false, { description: 'Print the SQL this would run instead of running it; touches no database' });
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: the head)' });
-  lockTimeout = LOCK_TIMEOUT();
+  lockTimeout = lockTimeoutOption();
   quiet = QUIET();
   json = JSON_FLAG('what ran');
 
@@ -215,7 +203,7 @@ export class MigrateResolveCommand extends TidemarkCommand {
   id = Option.String({ name: 'id' });
   applied = Option.Boolean('--applied', false, { description: 'Record the migration as applied' });
   rolledBack = Option.Boolean('--rolled-back', false, { description: 'Forget the migration, so that up runs it again' });
-  lockTimeout = LOCK_TIMEOUT();
+  lockTimeout = lockTimeoutOption();
   json = JSON_FLAG('what was recorded');
 
   async run(): Promise<number> {

@@ -5,23 +5,8 @@ import { introspect } from '../../src/introspect/introspect.ts';
 import { openDatabase } from '../../src/migrate/database.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
+import { migration } from './runner-fixtures.ts';
 import { freshDatabase, unavailable, type ServerKind } from './servers.ts';
-
-const migration = (id: string, parents: string[], body: string, extra = '') => `import { TidemarkMigration } from 'tidemark';
-
-export class M${id.slice(0, 14)} extends TidemarkMigration {
-  static override readonly id = '${id}';
-  static override readonly parents = ${JSON.stringify(parents)};${extra}
-
-  override up(): void {
-${body}
-  }
-
-  override down(): void {
-    this.sql('select 1');
-  }
-}
-`;
 
 const FIRST = '20260301000000_users';
 const SECOND = '20260301000100_third_statement_fails';

@@ -7,7 +7,7 @@ import { openDatabase, type Database as Db } from '../../src/migrate/database.ts
 import { acquireLock } from '../../src/migrate/lock.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
-import { observe, start, trialDatabase, writeChain } from './runner-fixtures.ts';
+import { observe, start, trialDatabase, WAIT_M1, WAIT_M2, writeChain, writeWaiting } from './runner-fixtures.ts';
 import { freshDatabase, SERVERS, unavailable } from './servers.ts';
 
 /**
@@ -16,53 +16,8 @@ import { freshDatabase, SERVERS, unavailable } from './servers.ts';
  * one-line error naming the migration, and the SQLite lock follows the file, not its spelling.
  */
 
-const M1 = '20260501000000_wait';
-const M2 = '20260501000001_after';
-
-/** m1 creates t1 then waits in `waitSql` (a marker the test finds in the server's process list); m2 creates t2. */
-function writeWaiting(p: TestProject, waitSql: string): void {
-  p.write(
-    `migrations/${M1}.ts`,
-    `import { TidemarkMigration } from 'tidemark';
-
-export class Wait extends TidemarkMigration {
-  static override readonly id = '${M1}';
-  static override readonly parents = [];
-
-  override up(): void {
-    this.createTable('t1', (t) => {
-      t.column('id', { type: 'integer', primary: true });
-    });
-    this.sql(${JSON.stringify(waitSql)});
-  }
-
-  override down(): void {
-    this.dropTable('t1');
-  }
-}
-`,
-  );
-  p.write(
-    `migrations/${M2}.ts`,
-    `import { TidemarkMigration } from 'tidemark';
-
-export class After extends TidemarkMigration {
-  static override readonly id = '${M2}';
-  static override readonly parents = ['${M1}'];
-
-  override up(): void {
-    this.createTable('t2', (t) => {
-      t.column('id', { type: 'integer', primary: true });
-    });
-  }
-
-  override down(): void {
-    this.dropTable('t2');
-  }
-}
-`,
-  );
-}
+const M1 = WAIT_M1;
+const M2 = WAIT_M2;
 
 /** A lock the test holds and the migration waits for: released, the migration goes on. */
 async function mariadbGate(name: string) {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestProject } from '../e2e/project.ts';
-import { observe, start } from './runner-fixtures.ts';
+import { observe, start, WAIT_M1, WAIT_M2, writeWaiting } from './runner-fixtures.ts';
 import { freshDatabase, SERVERS, unavailable } from './servers.ts';
 
 /**
@@ -103,52 +103,9 @@ ignore_startup_parameters = extra_float_digits,options
   };
 }
 
-const M1 = '20260601000000_wait';
-const M2 = '20260601000001_after';
-
-function writeMigrations(p: TestProject, waitSql: string): void {
-  p.write(
-    `migrations/${M1}.ts`,
-    `import { TidemarkMigration } from 'tidemark';
-
-export class Wait extends TidemarkMigration {
-  static override readonly id = '${M1}';
-  static override readonly parents = [];
-
-  override up(): void {
-    this.createTable('t1', (t) => {
-      t.column('id', { type: 'integer', primary: true });
-    });
-    this.sql(${JSON.stringify(waitSql)});
-  }
-
-  override down(): void {
-    this.dropTable('t1');
-  }
-}
-`,
-  );
-  p.write(
-    `migrations/${M2}.ts`,
-    `import { TidemarkMigration } from 'tidemark';
-
-export class After extends TidemarkMigration {
-  static override readonly id = '${M2}';
-  static override readonly parents = ['${M1}'];
-
-  override up(): void {
-    this.createTable('t2', (t) => {
-      t.column('id', { type: 'integer', primary: true });
-    });
-  }
-
-  override down(): void {
-    this.dropTable('t2');
-  }
-}
-`,
-  );
-}
+const M1 = WAIT_M1;
+const M2 = WAIT_M2;
+const writeMigrations = writeWaiting;
 
 describe.skipIf(Boolean(skip))(`PostgreSQL behind PgBouncer (pool_mode = transaction)${skip ? ` (skipped: ${skip})` : ''}`, () => {
   let bouncer: Bouncer;

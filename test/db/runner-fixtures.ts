@@ -131,3 +131,68 @@ export function trials(ci: number): number {
   const n = Number(process.env.TIDEMARK_STRESS_TRIALS);
   return Number.isInteger(n) && n > 0 ? n : ci;
 }
+
+export const WAIT_M1 = '20260501000000_wait';
+export const WAIT_M2 = '20260501000001_after';
+
+/** m1 creates t1 then waits in `waitSql` (a marker the test finds in the server's process list); m2 creates t2. */
+export function writeWaiting(p: TestProject, waitSql: string): void {
+  p.write(
+    `migrations/${WAIT_M1}.ts`,
+    `import { TidemarkMigration } from 'tidemark';
+
+export class Wait extends TidemarkMigration {
+  static override readonly id = '${WAIT_M1}';
+  static override readonly parents = [];
+
+  override up(): void {
+    this.createTable('t1', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+    });
+    this.sql(${JSON.stringify(waitSql)});
+  }
+
+  override down(): void {
+    this.dropTable('t1');
+  }
+}
+`,
+  );
+  p.write(
+    `migrations/${WAIT_M2}.ts`,
+    `import { TidemarkMigration } from 'tidemark';
+
+export class After extends TidemarkMigration {
+  static override readonly id = '${WAIT_M2}';
+  static override readonly parents = ['${WAIT_M1}'];
+
+  override up(): void {
+    this.createTable('t2', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+    });
+  }
+
+  override down(): void {
+    this.dropTable('t2');
+  }
+}
+`,
+  );
+}
+
+/** A migration file with `body` as its up() and a harmless down(); `extra` adds static fields. */
+export const migration = (id: string, parents: string[], body: string, extra = '') => `import { TidemarkMigration } from 'tidemark';
+
+export class M${id.slice(0, 14)} extends TidemarkMigration {
+  static override readonly id = '${id}';
+  static override readonly parents = ${JSON.stringify(parents)};${extra}
+
+  override up(): void {
+${body}
+  }
+
+  override down(): void {
+    this.sql('select 1');
+  }
+}
+`;

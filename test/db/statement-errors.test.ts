@@ -4,6 +4,7 @@ import type { DialectName } from '../../src/dialect/dialect.ts';
 import { openDatabase } from '../../src/migrate/database.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
+import { migration } from './runner-fixtures.ts';
 import { freshDatabase, unavailable, type ServerKind } from './servers.ts';
 
 /**
@@ -11,22 +12,6 @@ import { freshDatabase, unavailable, type ServerKind } from './servers.ts';
  * errno, or the migration file and line of a throw in up(); and a statement the server refuses
  * inside a transaction is refused before anything runs, `--sql` included.
  */
-const migration = (id: string, parents: string[], body: string, extra = '') => `import { TidemarkMigration } from 'tidemark';
-
-export class M${id.slice(0, 14)} extends TidemarkMigration {
-  static override readonly id = '${id}';
-  static override readonly parents = ${JSON.stringify(parents)};${extra}
-
-  override up(): void {
-${body}
-  }
-
-  override down(): void {
-    this.sql('select 1');
-  }
-}
-`;
-
 const FIRST = '20260301000000_users';
 const SECOND = '20260301000100_second';
 const users = `    this.createTable('users', (t) => {
@@ -111,7 +96,8 @@ for (const target of targets) {
     if (target.name === 'postgresql') {
       it('with static transactional = false, CREATE INDEX CONCURRENTLY runs', async () => {
         const { p, url } = await setup(`    this.sql('create index concurrently users_id_idx on users (id)');`, '\n  static override readonly transactional = false;');
-        const r = p.run(['migrate', 'up', '--url', url]);
+        const r = p.run(['migrate', 'up', '--quiet', '--url', url]);
+        expect(r.code, r.stderr).toBe(0);
         expect(r.stderr + r.stdout).toBe('');
         expect(p.ok(['migrate', 'up', '--sql', '--dialect', 'postgresql'])).toContain('create index concurrently users_id_idx on users (id);');
       });

@@ -33,7 +33,7 @@ for (const target of targets) {
           // 0, or the documented lock-timeout code; never a failed migration.
           expect([0, 75], o.stderr).toContain(o.code);
         }
-        const applied = outcomes.flatMap((o) => [...o.stdout.matchAll(/^ {2}(\d{14}_\S+)$/gm)].map((m) => m[1]));
+        const applied = outcomes.flatMap((o) => [...o.stdout.matchAll(/^applied +(\d{14}_\S+) in /gm)].map((m) => m[1]));
         expect(applied.sort(), 'each migration ran in exactly one process').toEqual(chain);
         const seen = await observe(db.url, target, p.dir);
         expect(seen.rows).toEqual(chain.map((name) => ({ name, status: 'applied' })));
