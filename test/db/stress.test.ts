@@ -52,11 +52,12 @@ for (const target of targets) {
         const chain = writeChain(p, target);
         const db = await trialDatabase(target, p);
         const run = start(p, ['migrate', 'up', '--url', db.url]);
-        // From process start-up into the last migration, whatever the dialect's pace.
-        const delay = 100 + Math.floor(Math.random() * (target === 'sqlite' ? 500 : 650));
-        const timer = setTimeout(() => run.kill('SIGKILL'), delay);
+        // A synchronisation point, not a guessed delay: the run says which migration it starts,
+        // and the kill lands in a migration drawn at random (or just after it, if it was quick).
+        const victim = chain[Math.floor(Math.random() * chain.length)]!;
+        const reached = await run.seen(new RegExp(`^applying +${victim}`, 'm'));
+        if (reached) run.kill('SIGKILL');
         const first = await run.done;
-        clearTimeout(timer);
         const after = await observe(db.url, target, p.dir);
         const applied = after.rows.filter((r) => r.status === 'applied').map((r) => r.name);
         const interrupted = after.rows.filter((r) => r.status !== 'applied').map((r) => r.name);
@@ -83,11 +84,11 @@ for (const target of targets) {
           expect(after.tables).toEqual(applied.map(tableOf).sort());
         }
         const rerun = await start(p, ['migrate', 'up', '--url', db.url, '--lock-timeout', '10']).done;
-        expect(rerun.code, `rerun after kill at ${delay} ms: ${rerun.stderr}`).toBe(0);
+        expect(rerun.code, `rerun after a kill in ${victim}: ${rerun.stderr}`).toBe(0);
         const final = await observe(db.url, target, p.dir);
         expect(final.rows).toEqual(chain.map((name) => ({ name, status: 'applied' })));
         expect(final.tables).toEqual(['t1', 't2', 't3', 't4', 't5']);
-        findings.push(`kill at ${delay} ms (${first.signal ?? `exit ${first.code}`}): ${applied.length} applied${interrupted.length ? `, ${interrupted[0]} interrupted → resolved` : ''}; rerun completed`);
+        findings.push(`kill in ${victim} (${first.signal ?? `exit ${first.code}`}): ${applied.length} applied${interrupted.length ? `, ${interrupted[0]} interrupted → resolved` : ''}; rerun completed`);
         await db.drop();
       }
       const killed = findings.filter((f) => f.includes('(SIGKILL)')).length;
