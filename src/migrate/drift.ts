@@ -5,7 +5,7 @@ import { recordAll } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { compareSchemas, type Drift } from '../introspect/drift.ts';
 import { introspect } from '../introspect/introspect.ts';
-import { expectedPhysical } from '../introspect/physical.ts';
+import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
 import { configuredTables, managedPhysical } from '../schema/table-filter.ts';
 import type { DatabaseUrl } from '../url.ts';
 import { withSession, type Session } from './run.ts';
@@ -30,10 +30,17 @@ export async function sessionDrift(s: Session, config: ResolvedConfig, applied: 
   if (unknown.length) {
     throw new HistoryError(`cannot tell which schema ${s.url.display} should have: applied migration(s) ${unknown.join(', ')} have no file in the migrations folder`);
   }
-  const managed = configuredTables(config);
-  const want = managedPhysical(expectedPhysical(schemaOfApplied(s.history, await recordAll(s.history), applied), s.url.dialect), managed);
-  const got = managedPhysical(await introspect(s.db.execute, s.url.dialect, bookkeepingTables(config), s.url.schema), managed);
-  return compareSchemas(want, got);
+  return compareSchemas(expectedManagedSchema(s, config, await recordAll(s.history), applied), await liveManagedSchema(s, config));
+}
+
+/** The live schema of the session's database, without tidemark's bookkeeping (and `exclude`) or the tables the config leaves out. */
+export async function liveManagedSchema(s: Session, config: ResolvedConfig, exclude: readonly string[] = bookkeepingTables(config)): Promise<PhysicalSchema> {
+  return managedPhysical(await introspect(s.db.execute, s.url.dialect, [...exclude], s.url.schema), configuredTables(config));
+}
+
+/** The schema the history makes with `applied`, as the session's dialect stores it, limited as `liveManagedSchema` is. */
+export function expectedManagedSchema(s: Session, config: ResolvedConfig, ops: Awaited<ReturnType<typeof recordAll>>, applied: Iterable<string>): PhysicalSchema {
+  return managedPhysical(expectedPhysical(schemaOfApplied(s.history, ops, applied), s.url.dialect), configuredTables(config));
 }
 
 export interface DriftReport {

@@ -4,11 +4,9 @@ import { TidemarkError } from '../errors.ts';
 import { recordAll, type History } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { compareSchemas } from '../introspect/drift.ts';
-import { introspect } from '../introspect/introspect.ts';
-import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
 import { configuredTables } from '../schema/table-filter.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
-import { bookkeepingTables } from './drift.ts';
+import { bookkeepingTables, expectedManagedSchema, liveManagedSchema } from './drift.ts';
 import type { Session } from './run.ts';
 
 /**
@@ -85,8 +83,8 @@ export async function refuseUnrecordedSchema(s: Session, config: ResolvedConfig,
   if (!unexplained.size) return;
 
   const exclude = [...bookkeeping, ...live.map(([t]) => t).filter(ours)];
-  const physical = await introspect(s.db.execute, s.url.dialect, exclude, s.url.schema);
-  const matches = (applied: Iterable<string>) => compareSchemas(expectedPhysical(schemaOfApplied(s.history, ops, applied), s.url.dialect), physical).length === 0;
+  const physical = await liveManagedSchema(s, config, exclude);
+  const matches = (applied: Iterable<string>) => compareSchemas(expectedManagedSchema(s, config, ops, applied), physical).length === 0;
 
   if (!s.executed.length) {
     const tables = live.map(([t]) => t).sort();

@@ -1,11 +1,9 @@
 import type { ResolvedConfig } from '../config.ts';
 import { recordAll } from '../history/history.ts';
-import { schemaOfApplied } from '../history/replay.ts';
-import { introspect } from '../introspect/introspect.ts';
 import { compareSchemas, driftSubject, type Drift } from '../introspect/drift.ts';
-import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
-import { configuredTables, managedPhysical } from '../schema/table-filter.ts';
+import type { PhysicalSchema } from '../introspect/physical.ts';
 import { parseDatabaseUrl } from '../url.ts';
+import { expectedManagedSchema, liveManagedSchema } from './drift.ts';
 import { run, withSession, type Session } from './run.ts';
 
 export interface VerifyReport {
@@ -26,8 +24,7 @@ export async function verifyHistory(config: ResolvedConfig, options: { url?: str
   const scratch = { ...config, url };
   // Tables the config's `tables` leaves out (an extension's, say) are neither compared nor a
   // reason to call the scratch database used.
-  const managed = configuredTables(config);
-  const live = async (s: Session) => managedPhysical(await introspect(s.db.execute, url.dialect, [config.tableName], url.schema), managed);
+  const live = (s: Session) => liveManagedSchema(s, config);
   // Look before touching: a database with anything in it is refused unchanged.
   if (url.file !== ':memory:') {
     const used = await withSession(scratch, 'read-only', async (s) => s.rows.length > 0 || (await live(s)).tables.length > 0);
@@ -47,7 +44,7 @@ export async function verifyHistory(config: ResolvedConfig, options: { url?: str
         await run(s, direction, [id], 'each');
         s.executed = direction === 'up' ? [...s.executed, id] : s.executed.filter((x) => x !== id);
         // In a branched history the expected schema is that of everything applied so far.
-        const want = managedPhysical(expectedPhysical(schemaOfApplied(s.history, ops, s.executed), url.dialect), managed);
+        const want = expectedManagedSchema(s, config, ops, s.executed);
         const problem = difference(want, await live(s));
         if (problem) {
           const message = step === 'down' ? `down() does not undo up(): ${problem}` : `the schema after up() is not the one the history says: ${problem}`;
