@@ -6,17 +6,21 @@ import { literal } from './literal.ts';
 
 const spec = (c: ColumnDef) => literal(normalizeSpec(c));
 
-const fkActions = (fk: ForeignKeyDef) => {
-  const actions = { onDelete: fk.onDelete, onUpdate: fk.onUpdate };
-  return fk.onDelete || fk.onUpdate ? `, ${literal(actions)}` : '';
+const fkActions = (fk: ForeignKeyDef, validate?: 'later') => {
+  const options = { onDelete: fk.onDelete, onUpdate: fk.onUpdate, validate };
+  return fk.onDelete || fk.onUpdate || validate ? `, ${literal(options)}` : '';
 };
 
+/** The options object an online-able call ends with, or nothing. */
+const trailing = (o: Record<string, unknown>) => (Object.values(o).some((v) => v !== undefined) ? `, ${literal(o)}` : '');
+
 /** An index's options as written after its columns (`unique` only where the call does not say it). */
-const indexOptions = (i: IndexDef, withUnique: boolean) => {
-  const o: { unique?: true; type?: 'fulltext'; foreignKey?: true } = {};
+const indexOptions = (i: IndexDef, withUnique: boolean, online?: true) => {
+  const o: { unique?: true; type?: 'fulltext'; foreignKey?: true; online?: true } = {};
   if (withUnique && i.unique) o.unique = true;
   if (i.type) o.type = i.type;
   if (i.foreignKey) o.foreignKey = true;
+  if (online) o.online = true;
   return Object.keys(o).length ? `, ${literal(o)}` : '';
 };
 
@@ -43,17 +47,18 @@ const renderers: { [K in OpKind]: Renderer<K> } = {
   renameTable: (w, op) => void w.writeLine(`this.renameTable(${literal(op.from)}, ${literal(op.to)});`),
   addColumn: (w, op) => void w.writeLine(`this.addColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
   dropColumn: (w, op) => void w.writeLine(`this.dropColumn(${literal(op.table)}, ${literal(op.column)}${accepted(op)});`),
-  alterColumn: (w, op) => void w.writeLine(`this.alterColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)});`),
+  alterColumn: (w, op) => void w.writeLine(`this.alterColumn(${literal(op.table)}, ${literal(op.column.name)}, ${spec(op.column)}${trailing({ online: op.online })});`),
   renameColumn: (w, op) => void w.writeLine(`this.renameColumn(${literal(op.table)}, ${literal(op.from)}, ${literal(op.to)});`),
-  createIndex: (w, { table, index }) =>
-    void w.writeLine(`this.createIndex(${literal(table)}, ${literal(index.name)}, ${literal(index.columns)}${indexOptions(index, true)});`),
-  dropIndex: (w, op) => void w.writeLine(`this.dropIndex(${literal(op.table)}, ${literal(op.index)});`),
-  addForeignKey: (w, { table, foreignKey: f }) =>
+  createIndex: (w, { table, index, online }) =>
+    void w.writeLine(`this.createIndex(${literal(table)}, ${literal(index.name)}, ${literal(index.columns)}${indexOptions(index, true, online)});`),
+  dropIndex: (w, op) => void w.writeLine(`this.dropIndex(${literal(op.table)}, ${literal(op.index)}${trailing({ online: op.online })});`),
+  addForeignKey: (w, { table, foreignKey: f, validate }) =>
     void w.writeLine(
-      `this.addForeignKey(${literal(table)}, ${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f)});`,
+      `this.addForeignKey(${literal(table)}, ${literal(f.name)}, ${literal(f.columns)}, ${literal(f.referencedTable)}, ${literal(f.referencedColumns)}${fkActions(f, validate)});`,
     ),
+  validateConstraint: (w, op) => void w.writeLine(`this.validateConstraint(${literal(op.table)}, ${literal(op.name)});`),
   dropForeignKey: (w, op) => void w.writeLine(`this.dropForeignKey(${literal(op.table)}, ${literal(op.foreignKey)});`),
-  addCheck: (w, op) => void w.writeLine(`this.addCheck(${literal(op.table)}, ${literal(op.check.name)}, ${literal(op.check.expression)});`),
+  addCheck: (w, op) => void w.writeLine(`this.addCheck(${literal(op.table)}, ${literal(op.check.name)}, ${literal(op.check.expression)}${trailing({ validate: op.validate })});`),
   dropCheck: (w, op) => void w.writeLine(`this.dropCheck(${literal(op.table)}, ${literal(op.check)});`),
   commentTable: (w, op) => void w.writeLine(`this.commentTable(${literal(op.table)}, ${op.comment === undefined ? 'null' : literal(op.comment)});`),
   sql: (w, op) => void w.writeLine(`this.sql(${literal(op.sql)});`),

@@ -29,6 +29,8 @@ export function describeOp(op: Op): string {
       return `add check ${op.check.name} on ${op.table}`;
     case 'dropCheck':
       return `drop check ${op.check} on ${op.table}`;
+    case 'validateConstraint':
+      return `validate constraint ${op.name} on ${op.table}`;
     case 'commentTable':
       return op.comment ? `comment on table ${op.table}` : `remove the comment of table ${op.table}`;
     case 'sql':

@@ -25,6 +25,12 @@ const fulltext = (table: string, i: IndexDef) => `alter table ${ident(table)} ad
 
 const createIndexes = (table: TableDef) => indexStatements(schema, table, { foreignKeyIndexes: true, fulltext });
 
+/**
+ * Asks for the online form explicitly: the server then refuses a change it could only make
+ * by copying the table under a lock, instead of silently doing so.
+ */
+const ONLINE = ', algorithm=inplace, lock=none';
+
 const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${stringLiteral('mysql', table.comment)}` : ''}`;
 
 function mysqlDialect(name: DialectName): Dialect {
@@ -58,14 +64,25 @@ function mysqlDialect(name: DialectName): Dialect {
           let q = text(schema.alterTable(op.table).modifyColumn(c.name, sql.raw(mysqlType(c)), columnModifiers(c, false, options)));
           if (inline && op.column.autoincrement) q += ' auto_increment';
           const from = findTable(before, op.table)!.columns.find((x) => x.name === op.column.name)!;
+          // NULL → NOT NULL rebuilds in place with writes going on (MariaDB ≥ 10.3.7, MDEV-14168;
+          // MySQL 5.6+); any other change in the same MODIFY that cannot is refused, not copied.
+          if (op.online && from.nullable && !op.column.nullable) q += ONLINE;
           return [...backfill(ident, op.table, from, op.column, true, 'mysql'), q];
         }
         case 'renameColumn':
           return [text(schema.alterTable(op.table).renameColumn(op.from, op.to))];
-        case 'createIndex':
-          return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
+        case 'createIndex': {
+          const i = op.index;
+          // A first full-text index rebuilds the table and cannot allow writes: left as it is.
+          if (!op.online || i.type === 'fulltext') return createIndexes({ ...findTable(before, op.table)!, indexes: [i] });
+          return [`alter table ${ident(op.table)} add ${i.unique ? 'unique ' : ''}index ${ident(i.name)} (${i.columns.map(ident).join(', ')})${ONLINE}`];
+        }
         case 'dropIndex':
+          if (op.online) return [`alter table ${ident(op.table)} drop index ${ident(op.index)}${ONLINE}`];
           return [text(schema.dropIndex(op.index).on(op.table))];
+        // Constraints are checked as they are added here; there is no later validation step.
+        case 'validateConstraint':
+          return [];
         case 'addForeignKey': {
           const fk = op.foreignKey;
           return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];

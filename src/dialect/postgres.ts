@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
+import { fitIdentifier } from '../schema/naming.ts';
 import type { ColumnDef, IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { applyForeignKeyActions, backfill, columnModifiers, createTable, defaultExpression, enumCheck, enumCheckName, schemaBuilder, sqlString, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect } from './dialect.ts';
@@ -51,11 +52,37 @@ function afterCreate(table: TableDef): string[] {
   ];
 }
 
+/** PostgreSQL's online index build: no write lock, no transaction; IF NOT EXISTS so a rerun after a crash goes on. */
+function concurrently(statement: string): string {
+  return statement.replace(/^create (unique )?index (if not exists )?/, 'create $1index concurrently if not exists ');
+}
+
+/**
+ * NOT NULL without holding ACCESS EXCLUSIVE for a full scan: a NOT VALID check takes a brief
+ * lock, VALIDATE scans while writes go on, and SET NOT NULL (PostgreSQL 12+) trusts the
+ * validated check instead of scanning again. The check is dropped first too, so a rerun of a
+ * half-done sequence starts clean.
+ */
+function notNullOnline(table: string, column: string): string[] {
+  const check = ident(fitIdentifier(`${table}_${column}_not_null`));
+  const t = ident(table);
+  return [
+    `alter table ${t} drop constraint if exists ${check}`,
+    `alter table ${t} add constraint ${check} check (${ident(column)} is not null) not valid`,
+    `alter table ${t} validate constraint ${check}`,
+    `alter table ${t} alter column ${ident(column)} set not null`,
+    `alter table ${t} drop constraint ${check}`,
+  ];
+}
+
+/** A constraint added without checking existing rows (a brief lock); `validateConstraint` checks them later. */
+const notValid = (op: { validate?: 'later' }) => (op.validate === 'later' ? ' not valid' : '');
+
 function renameConstraint(table: string, from: string, to: string): string {
   return `alter table ${ident(table)} rename constraint ${ident(from)} to ${ident(to)}`;
 }
 
-function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
+function alterColumn(table: string, from: ColumnDef, to: ColumnDef, online = false): string[] {
   const out: string[] = [];
   const alter = () => schema.alterTable(table);
   if (Boolean(from.primary) !== Boolean(to.primary) || Boolean(from.autoincrement) !== Boolean(to.autoincrement)) {
@@ -81,7 +108,8 @@ function alterColumn(table: string, from: ColumnDef, to: ColumnDef): string[] {
   else if (!d && defaultChanged && !(retyped && hadDefault)) out.push(text(alter().alterColumn(to.name, (c) => c.dropDefault())));
   if (Boolean(from.nullable) !== Boolean(to.nullable)) {
     out.push(...backfill(ident, table, from, to, false, 'postgresql'));
-    out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));
+    if (online && !to.nullable) out.push(...notNullOnline(table, to.name));
+    else out.push(text(alter().alterColumn(to.name, (c) => (to.nullable ? c.dropNotNull() : c.setNotNull()))));
   }
   if ((from.comment ?? '') !== (to.comment ?? '')) out.push(columnComment(table, to));
   return out;
@@ -118,27 +146,32 @@ function postgresDialect(identity: boolean): Dialect {
         return [text(schema.alterTable(op.table).dropColumn(op.column))];
       case 'alterColumn': {
         const from = findTable(before, op.table)!.columns.find((c) => c.name === op.column.name)!;
-        return alterColumn(op.table, from, op.column);
+        return alterColumn(op.table, from, op.column, op.online === true);
       }
       case 'renameColumn': {
         const column = findTable(before, op.table)!.columns.find((c) => c.name === op.from)!;
         const rename = text(schema.alterTable(op.table).renameColumn(op.from, op.to));
         return hasCheck(column) ? [rename, renameConstraint(op.table, enumCheckName(op.table, op.from), enumCheckName(op.table, op.to))] : [rename];
       }
-      case 'createIndex':
-        return createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
+      case 'createIndex': {
+        const statements = createIndexes({ ...findTable(before, op.table)!, indexes: [op.index] });
+        return op.online ? statements.map(concurrently) : statements;
+      }
       case 'dropIndex': {
         const index = findTable(before, op.table)?.indexes.find((i) => i.name === op.index);
-        return index?.foreignKey ? [] : [text(schema.dropIndex(op.index))];
+        if (index?.foreignKey) return [];
+        return [op.online ? `drop index concurrently if exists ${ident(op.index)}` : text(schema.dropIndex(op.index))];
       }
       case 'addForeignKey': {
         const fk = op.foreignKey;
-        return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
+        return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk)) + notValid(op)];
       }
+      case 'validateConstraint':
+        return [`alter table ${ident(op.table)} validate constraint ${ident(op.name)}`];
       case 'dropForeignKey':
         return [text(schema.alterTable(op.table).dropConstraint(op.foreignKey))];
       case 'addCheck':
-        return [text(schema.alterTable(op.table).addCheckConstraint(op.check.name, sql.raw(op.check.expression)))];
+        return [text(schema.alterTable(op.table).addCheckConstraint(op.check.name, sql.raw(op.check.expression))) + notValid(op)];
       case 'dropCheck':
         return [text(schema.alterTable(op.table).dropConstraint(op.check))];
       case 'commentTable':

@@ -2,8 +2,8 @@ import { HistoryError } from '../errors.ts';
 import type { DialectName } from './dialect.ts';
 
 /**
- * Statements a server refuses inside a transaction block. tidemark can see them only in
- * hand-written SQL (`this.sql(...)`); its own operations never produce them.
+ * Statements a server refuses inside a transaction block, as found in hand-written SQL
+ * (`this.sql(...)`); of tidemark's own operations only the online index ones produce them.
  */
 const OUTSIDE_ONLY: { pattern: RegExp; what: string; dialects: DialectName[] }[] = [
   { pattern: /^\s*(create\s+(unique\s+)?index|drop\s+index|reindex\b[^;]*)\s+concurrently\b/i, what: 'CONCURRENTLY', dialects: ['postgresql'] },
@@ -36,7 +36,14 @@ export function refuseInTransaction(
   const inTransaction = dialect === 'sqlite' || (dialect === 'postgresql' && node.migration.transactional !== false);
   if (!inTransaction) return;
   for (const step of steps) {
-    const op = step as { kind?: string; sql?: string };
+    const op = step as { kind?: string; sql?: string; online?: boolean; table?: string; index?: string | { name: string } };
+    const onlineIndex = dialect === 'postgresql' && (op?.kind === 'createIndex' || op?.kind === 'dropIndex') && op.online === true;
+    if (onlineIndex) {
+      const name = typeof op.index === 'string' ? op.index : op.index?.name;
+      throw new HistoryError(
+        `migration ${id} (${node.file}), ${direction}(): ${op.kind}(${op.table}, ${name}, { online: true }) builds CONCURRENTLY, which cannot run inside a transaction; add 'static transactional = false' to the migration class so it runs alone, outside a transaction`,
+      );
+    }
     if (op?.kind !== 'sql' || typeof op.sql !== 'string') continue;
     const what = outsideTransactionOnly(op.sql, dialect);
     if (!what) continue;

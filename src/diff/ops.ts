@@ -13,14 +13,29 @@ export type Op =
   | { kind: 'renameTable'; from: string; to: string }
   | { kind: 'addColumn'; table: string; column: ColumnDef }
   | { kind: 'dropColumn'; table: string; column: string; dataLoss?: 'accepted' }
-  /** `column` is the complete new definition, so every dialect can compile it without guessing. */
-  | { kind: 'alterColumn'; table: string; column: ColumnDef }
+  /**
+   * `column` is the complete new definition, so every dialect can compile it without guessing.
+   * `online`: a nullable → NOT NULL change made without a long exclusive lock where the dialect
+   * can (PostgreSQL: through a validated check, so SET NOT NULL needs no scan).
+   */
+  | { kind: 'alterColumn'; table: string; column: ColumnDef; online?: true }
   | { kind: 'renameColumn'; table: string; from: string; to: string }
-  | { kind: 'createIndex'; table: string; index: IndexDef }
-  | { kind: 'dropIndex'; table: string; index: string }
-  | { kind: 'addForeignKey'; table: string; foreignKey: ForeignKeyDef }
+  /**
+   * `online`: built without blocking writes (PostgreSQL CONCURRENTLY, which cannot run in a
+   * transaction; MySQL/MariaDB ALGORITHM=INPLACE, LOCK=NONE, refused rather than copied).
+   */
+  | { kind: 'createIndex'; table: string; index: IndexDef; online?: true }
+  | { kind: 'dropIndex'; table: string; index: string; online?: true }
+  /** `validate: 'later'`: added NOT VALID on PostgreSQL; a `validateConstraint` checks the rows. */
+  | { kind: 'addForeignKey'; table: string; foreignKey: ForeignKeyDef; validate?: 'later' }
   | { kind: 'dropForeignKey'; table: string; foreignKey: string }
-  | { kind: 'addCheck'; table: string; check: CheckDef }
+  | { kind: 'addCheck'; table: string; check: CheckDef; validate?: 'later' }
+  /**
+   * Checks the existing rows against a constraint added with `validate: 'later'` (PostgreSQL
+   * VALIDATE CONSTRAINT, which lets writes go on). Elsewhere the constraint was validated when
+   * it was added: nothing to run. The schema does not change.
+   */
+  | { kind: 'validateConstraint'; table: string; name: string }
   | { kind: 'dropCheck'; table: string; check: string }
   /** Sets (or, without `comment`, removes) a table's comment. */
   | { kind: 'commentTable'; table: string; comment?: string }

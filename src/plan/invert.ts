@@ -56,6 +56,9 @@ export function invert(op: Op, before: SchemaSnapshot): Op[] {
       const comment = table(before, op.table).comment;
       return [{ kind: 'commentTable', table: op.table, ...(comment ? { comment } : {}) }];
     }
+    // Validating changes no schema; dropping the constraint (the inverse of its add) undoes it.
+    case 'validateConstraint':
+      return [];
     case 'sql':
       throw new IrreversibleError('hand-written SQL cannot be inverted automatically');
   }

@@ -6,6 +6,19 @@ import { ATTACH_RUN, type RunContext, type RunSlot } from './context.ts';
 import { dataContext, isDataStep, type DataFunction, type Step } from './data.ts';
 import { indexDef, TableBuilder, type IndexOptions } from './table-builder.ts';
 
+/** `online: true`: the dialect's form that lets writes go on (see `Op` in diff/ops.ts). */
+export interface OnlineOptions {
+  online?: true;
+}
+
+/** `validate: 'later'`: add without checking existing rows (PostgreSQL NOT VALID); `validateConstraint` checks them. */
+export interface ValidateOptions {
+  validate?: 'later';
+}
+
+const onlineOf = (o: OnlineOptions) => (o.online === true ? { online: true as const } : {});
+const validateOf = (o: ValidateOptions) => (o.validate === 'later' ? { validate: 'later' as const } : {});
+
 /** How a drop treats the data it deletes. */
 export interface DropOptions {
   /** The rows (or values) the drop deletes are meant to go; reviewed in the migration. */
@@ -86,21 +99,21 @@ export abstract class TidemarkMigration extends Migration {
   }
 
   /** `spec` is the column's complete new definition. */
-  alterColumn(table: string, column: string, spec: ColumnSpec): void {
-    this.#steps.push({ kind: 'alterColumn', table, column: { name: column, ...spec } });
+  alterColumn(table: string, column: string, spec: ColumnSpec, options: OnlineOptions = {}): void {
+    this.#steps.push({ kind: 'alterColumn', table, column: { name: column, ...spec }, ...onlineOf(options) });
   }
 
   renameColumn(table: string, from: string, to: string): void {
     this.#steps.push({ kind: 'renameColumn', table, from, to });
   }
 
-  createIndex(table: string, name: string, columns: string[], options: IndexOptions & { unique?: boolean } = {}): void {
-    this.#steps.push({ kind: 'createIndex', table, index: indexDef(name, columns, options) });
+  createIndex(table: string, name: string, columns: string[], options: IndexOptions & OnlineOptions & { unique?: boolean } = {}): void {
+    this.#steps.push({ kind: 'createIndex', table, index: indexDef(name, columns, options), ...onlineOf(options) });
   }
 
   /** A check constraint; `expression` is SQL, used as written on every dialect. */
-  addCheck(table: string, name: string, expression: string): void {
-    this.#steps.push({ kind: 'addCheck', table, check: { name, expression } });
+  addCheck(table: string, name: string, expression: string, options: ValidateOptions = {}): void {
+    this.#steps.push({ kind: 'addCheck', table, check: { name, expression }, ...validateOf(options) });
   }
 
   dropCheck(table: string, name: string): void {
@@ -112,8 +125,8 @@ export abstract class TidemarkMigration extends Migration {
     this.#steps.push({ kind: 'commentTable', table, ...(comment ? { comment } : {}) });
   }
 
-  dropIndex(table: string, name: string): void {
-    this.#steps.push({ kind: 'dropIndex', table, index: name });
+  dropIndex(table: string, name: string, options: OnlineOptions = {}): void {
+    this.#steps.push({ kind: 'dropIndex', table, index: name, ...onlineOf(options) });
   }
 
   addForeignKey(
@@ -122,9 +135,15 @@ export abstract class TidemarkMigration extends Migration {
     columns: string[],
     referencedTable: string,
     referencedColumns: string[],
-    actions: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction } = {},
+    options: { onDelete?: ReferentialAction; onUpdate?: ReferentialAction } & ValidateOptions = {},
   ): void {
-    this.#steps.push({ kind: 'addForeignKey', table, foreignKey: { name, columns, referencedTable, referencedColumns, ...actions } });
+    const { validate, ...actions } = options;
+    this.#steps.push({ kind: 'addForeignKey', table, foreignKey: { name, columns, referencedTable, referencedColumns, ...actions }, ...validateOf({ validate }) });
+  }
+
+  /** Checks existing rows against a constraint added with `{ validate: 'later' }` (PostgreSQL; nothing to do elsewhere). */
+  validateConstraint(table: string, name: string): void {
+    this.#steps.push({ kind: 'validateConstraint', table, name });
   }
 
   dropForeignKey(table: string, name: string): void {

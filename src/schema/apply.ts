@@ -158,6 +158,13 @@ export function applyOp(schema: SchemaSnapshot, op: Op): SchemaSnapshot {
       replace(op.table, normalizeTable({ ...t, checks: (t.checks ?? []).filter((c) => c.name !== op.check) }));
       break;
     }
+    case 'validateConstraint': {
+      // Checks rows only; the constraint is already in the schema since it was added.
+      const t = requireTable(schema, op.table, op);
+      const known = t.foreignKeys.some((f) => f.name === op.name) || (t.checks ?? []).some((c) => c.name === op.name);
+      if (!known) throw new ReplayError(`validateConstraint: no foreign key or check '${op.name}' on '${op.table}'`);
+      break;
+    }
     case 'commentTable': {
       const t = requireTable(schema, op.table, op);
       const { comment: _old, ...rest } = t;

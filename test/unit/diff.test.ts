@@ -37,6 +37,8 @@ function show(op: Op): string {
       return `dropCheck ${op.table}.${op.check}`;
     case 'commentTable':
       return `commentTable ${op.table}`;
+    case 'validateConstraint':
+      return `validateConstraint ${op.table}.${op.name}`;
     case 'sql':
       return `sql ${op.sql}`;
   }
