@@ -59,6 +59,11 @@ export interface TidemarkConfig {
     /** Shell commands run in the project root after a migration file is written, each with the file's path appended (`'npx prettier --write'`). */
     afterWrite?: string[];
   };
+  /**
+   * The fleet `--targets config` runs on: database URLs or patterns (`postgres://…/app?schema=tenant_*`,
+   * `mysql://…/tenant_*`), or a function returning them (read from a tenants table, an API).
+   */
+  targets?: string[] | (() => string[] | Promise<string[]>);
 }
 
 /** Identity function that gives a config file its types. */
@@ -121,6 +126,10 @@ export interface ResolvedConfig {
   tables?: TablePatterns;
   /** Commands run after a migration file is written, with its path appended. */
   hooks?: { afterWrite: string[] };
+  /** The config's `targets` (`--targets config`), called only when a fleet command asks. */
+  targets?: () => Promise<string[]>;
+  /** A history already loaded, used instead of reading `migrationsDir` again (a fleet loads it once for all its targets). */
+  loadedHistory?: import('./history/history.ts').History;
 }
 
 export interface ConfigInput {
@@ -190,6 +199,10 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   if (tablesProblem) throw new ConfigError(`${where}: ${tablesProblem}`);
   const hooksProblem = config.hooks === undefined ? undefined : hookProblem(config.hooks);
   if (hooksProblem) throw new ConfigError(`${where}: ${hooksProblem}`);
+  const targets = config.targets;
+  if (targets !== undefined && typeof targets !== 'function' && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) {
+    throw new ConfigError(`${where}: 'targets' must be a list of database URLs or a function returning one`);
+  }
   if (config.entities === undefined && !mikroOrmFile) {
     throw new ConfigError(`${where}: 'entities' must be a list of entity classes or file globs (or set 'mikroOrm' to the app's MikroORM config)`);
   }
@@ -250,6 +263,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     cacheDir: cacheDirFor(packageRoot(baseDir)),
     ...(config.tables ? { tables: config.tables } : {}),
     ...(config.hooks?.afterWrite?.length ? { hooks: { afterWrite: config.hooks.afterWrite } } : {}),
+    ...(targets !== undefined ? { targets: async () => (typeof targets === 'function' ? await targets() : [...targets]) } : {}),
   };
 }
 

@@ -94,7 +94,7 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
   const url = requireUrl(config);
   installTsLoader({ cacheDir: config.cacheDir });
   // Every file loads (and every id and parent checks out) before the database is touched.
-  const history = await loadHistory(config.migrationsDir, process.cwd());
+  const history = config.loadedHistory ?? (await loadHistory(config.migrationsDir, process.cwd()));
   const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.projectRoot, {
     createDatabase: options !== 'read-only' && options.createDatabase === true,
   });
