@@ -203,7 +203,14 @@ export interface RunControl {
    * Told as each migration starts and as it finishes (with its duration); the run waits for a
    * returned promise (a 'done' inside the migration's transaction, before it commits).
    */
-  onMigration?: (event: { id: string; direction: 'up' | 'down'; phase: 'start' | 'done'; ms?: number }) => void | Promise<void>;
+  onMigration?: (event: {
+    id: string;
+    direction: 'up' | 'down';
+    phase: 'start' | 'done';
+    ms?: number;
+    /** On 'done': SQL on the migration's own connection, inside its transaction where it has one (what verify reads the schema with). */
+    query?: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
+  }) => void | Promise<void>;
 }
 
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
@@ -243,7 +250,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   const onDone = async (e: { name: string }) => {
     const ms = performance.now() - (started.get(e.name) ?? performance.now());
     control.timings?.push({ id: e.name, ms });
-    await control.onMigration?.({ id: e.name, direction, phase: 'done', ms });
+    const conn = s.db.orm.em.getConnection();
+    const query = async (sql: string, params: unknown[] = []) => (await conn.execute(sql, params, 'all', currentTrx as never)) as Record<string, unknown>[];
+    await control.onMigration?.({ id: e.name, direction, phase: 'done', ms, query });
   };
   let currentTrx: unknown;
   const onStart = async (e: { name: string }) => {
