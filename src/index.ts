@@ -2,6 +2,10 @@ export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, typ
 export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase, showMigration, currentRevision, historyHeads } from './api.ts';
 export { initProject } from './api.ts';
 export { freshDatabase } from './api.ts';
+export { migrateFleet, fleetStatus, checkFleet, type FleetInput } from './fleet/api.ts';
+export type { FleetCheckResult, FleetCheckTarget, FleetOptions, FleetResult, FleetUpOptions, FleetUpResult } from './fleet/fleet.ts';
+export type { FleetEvent, TargetOutcome, TargetState } from './fleet/pool.ts';
+export type { TargetSpec } from './fleet/targets.ts';
 export type { InitOptions, InitResult } from './commands/init.ts';
 export type { HistoryEntry } from './commands/history-view.ts';
 export type { ShowOptions, ShowResult } from './commands/show.ts';

@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { TidemarkCommand } from './base.ts';
 import { printJson } from './output.ts';
+import { concurrencyOption, fleetFlags, targetsOption } from './fleet.ts';
 
 export class CheckCommand extends TidemarkCommand {
   static override paths = [['check']];
@@ -15,8 +16,12 @@ export class CheckCommand extends TidemarkCommand {
     ],
   });
   json = Option.Boolean('--json', false, { description: 'Print the report as JSON' });
+  targets = targetsOption();
+  concurrency = concurrencyOption();
 
   async run(): Promise<number> {
+    const fleet = fleetFlags(this, { '--url': this.url });
+    if (fleet) return (await import('./fleet.ts')).fleetCheckCommand(this, fleet, this.json);
     const { checkProject } = await import('../api.ts');
     const report = await checkProject(this.configInput());
     if (this.json) {

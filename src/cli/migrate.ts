@@ -5,6 +5,7 @@ import { TidemarkCommand } from './base.ts';
 import { lockOptions, lockTimeoutOption } from './lock-options.ts';
 import { printJson } from './output.ts';
 import { RunReporter } from './run-report.ts';
+import { concurrencyOption, continueOnErrorOption, fleetFlags, targetsOption } from './fleet.ts';
 
 const QUIET = () => Option.Boolean('-q,--quiet', false, { description: 'Print nothing but errors' });
 const JSON_FLAG = (what: string) => Option.Boolean('--json', false, { description: `Print ${what} as one JSON document (README: JSON output)` });
@@ -96,9 +97,14 @@ export class MigrateUpCommand extends TidemarkCommand {
   createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
   quiet = QUIET();
   json = JSON_FLAG('what ran');
+  targets = targetsOption();
+  concurrency = concurrencyOption();
+  continueOnError = continueOnErrorOption();
 
   async run(): Promise<number> {
     const step = stepCount(this.step);
+    const fleet = fleetFlags(this, { '--url': this.url, '--sql': this.sql, '--step': this.step, '--create-database': this.createDatabase });
+    if (fleet) return (await import('./fleet.ts')).fleetUp(this, fleet, outputMode(this), { lockTimeoutMs: lockOptions(this, this.lockTimeout).lockTimeoutMs, to: this.to, transaction: transactionMode(this.transaction), allowDataLoss: this.allowDataLoss });
     if (this.sql) return printSql(this, 'up', { to: this.to, step, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
     const reporter = new RunReporter(this, 'up', { mode: outputMode(this) });
@@ -150,8 +156,12 @@ export class MigrateStatusCommand extends TidemarkCommand {
   static override usage = Command.Usage({ description: 'Show the current revision, applied and pending migrations, and how the live schema differs from the one they make (drift).' });
   json = JSON_FLAG('the status');
   exitZero = Option.Boolean('--exit-zero', false, { description: 'Exit 0 even when a failed or interrupted migration blocks runs (for dashboards)' });
+  targets = targetsOption();
+  concurrency = concurrencyOption();
 
   async run(): Promise<number> {
+    const fleet = fleetFlags(this, { '--url': this.url });
+    if (fleet) return (await import('./fleet.ts')).fleetStatusCommand(this, fleet, this.json, this.exitZero);
     const { migrationStatus } = await import('../api.ts');
     const status = await migrationStatus(this.configInput());
     const url = status.database;
