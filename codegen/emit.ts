@@ -20,6 +20,10 @@ export interface EmitInput {
   importFrom?: string;
   /** The command that wrote it, for the header (default gen-migration). */
   command?: 'gen-migration' | 'merge';
+  /** `static transactional = false`: the migration of a change's online steps. */
+  transactional?: false;
+  /** The id of the migration that holds this one's online steps. */
+  followedBy?: string;
 }
 
 type Writer = Parameters<typeof renderOps>[0];
@@ -53,6 +57,17 @@ export function emitMigration(input: EmitInput): string {
     header.push('', 'Destructive changes (down restores the schema, not the data):');
     for (const w of destructive) header.push(`- ${w.code} ${w.message}`);
   }
+  if (input.followedBy) {
+    header.push('', `Its online steps (index builds, constraint validation, NOT NULL) follow in ${input.followedBy}.`);
+  }
+  if (input.transactional === false) {
+    header.push(
+      '',
+      'Online steps: they run outside a transaction, so that indexes build without blocking writes',
+      '(PostgreSQL CONCURRENTLY; MySQL/MariaDB ALGORITHM=INPLACE, LOCK=NONE) and constraints added',
+      'NOT VALID are validated while the app keeps writing. Each step is safe to run again.',
+    );
+  }
   if (failsOnRows.length) {
     header.push('', 'Fails if the table already has rows:');
     for (const w of failsOnRows) header.push(`- ${w.code} ${w.message}`);
@@ -69,6 +84,7 @@ export function emitMigration(input: EmitInput): string {
       ...(['branchLabels', 'dependsOn'] as const)
         .filter((field) => input[field]?.length)
         .map((field) => ({ name: field, isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: list(input[field]!) })),
+      ...(input.transactional === false ? [{ name: 'transactional', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: 'false' }] : []),
     ],
     methods: [method('up'), method('down')],
   };
@@ -85,6 +101,7 @@ export function emitMigration(input: EmitInput): string {
       w.writeLine(`// Restores the schema only: the data that up() removed cannot be brought back`);
       w.writeLine(`// (${destructive.map((d) => d.target).join(', ')}).`);
     }
+    if (input.down.length === 0 && input.up.length > 0) w.writeLine('// Nothing to undo: validating a constraint changes no schema.');
     renderOps(w, input.down);
   });
   const file = project.createSourceFile('migration.ts', {

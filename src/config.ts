@@ -64,6 +64,13 @@ export interface TidemarkConfig {
    * `mysql://…/tenant_*`), or a function returning them (read from a tenants table, an API).
    */
   targets?: string[] | (() => string[] | Promise<string[]>);
+  /**
+   * gen-migration writes changes to tables that already exist in their online form (PostgreSQL
+   * CONCURRENTLY, NOT VALID then VALIDATE; MySQL/MariaDB ALGORITHM=INPLACE, LOCK=NONE), in a
+   * second, non-transactional migration. `false` writes them plainly in one migration
+   * (`gen-migration --no-online` for one run). Default true.
+   */
+  onlineForms?: boolean;
 }
 
 /** Identity function that gives a config file its types. */
@@ -130,6 +137,8 @@ export interface ResolvedConfig {
   targets?: () => Promise<string[]>;
   /** A history already loaded, used instead of reading `migrationsDir` again (a fleet loads it once for all its targets). */
   loadedHistory?: import('./history/history.ts').History;
+  /** Set (false) only when the config turns online forms off. */
+  onlineForms?: false;
 }
 
 export interface ConfigInput {
@@ -199,6 +208,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   if (tablesProblem) throw new ConfigError(`${where}: ${tablesProblem}`);
   const hooksProblem = config.hooks === undefined ? undefined : hookProblem(config.hooks);
   if (hooksProblem) throw new ConfigError(`${where}: ${hooksProblem}`);
+  if (config.onlineForms !== undefined && typeof config.onlineForms !== 'boolean') throw new ConfigError(`${where}: 'onlineForms' must be true or false`);
   const targets = config.targets;
   if (targets !== undefined && typeof targets !== 'function' && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) {
     throw new ConfigError(`${where}: 'targets' must be a list of database URLs or a function returning one`);
@@ -261,6 +271,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     dialectOptions: { postgresIdentity: config.postgresql?.identity === true },
     url,
     cacheDir: cacheDirFor(packageRoot(baseDir)),
+    ...(config.onlineForms === false ? { onlineForms: false as const } : {}),
     ...(config.tables ? { tables: config.tables } : {}),
     ...(config.hooks?.afterWrite?.length ? { hooks: { afterWrite: config.hooks.afterWrite } } : {}),
     ...(targets !== undefined ? { targets: async () => (typeof targets === 'function' ? await targets() : [...targets]) } : {}),

@@ -36,6 +36,9 @@ export class GenMigrationCommand extends TidemarkCommand {
 
   head = Option.String('--head', { description: "Where the migration goes when the history has several heads: a branch label (billing or billing@head), a head's id, or base for a new base" });
   branchLabel = Option.Array('--branch-label', { description: 'Label the branch this migration starts or carries, for --head and migrate up --to <label>@head (repeatable)' });
+  online = Option.Boolean('--online', true, {
+    description: 'Write changes to existing tables in their online form, in a second migration run outside a transaction (default; --no-online writes them plainly in one)',
+  });
   dependsOn = Option.Array('--depends-on', { description: 'A migration (id or <label>@head) of another branch this one needs applied first, without merging (repeatable)' });
 
   async run(): Promise<number> {
@@ -58,14 +61,17 @@ export class GenMigrationCommand extends TidemarkCommand {
       head: this.head,
       branchLabels: this.branchLabel,
       dependsOn: this.dependsOn,
+      online: this.online,
       onNotice: (line) => this.context.stderr.write(`note: ${line}\n`),
     });
     if (this.json) {
       // One shape for the three outcomes: id and file are null unless a migration was written.
       const written = result.kind === 'written' ? { id: result.id, file: relative(process.cwd(), result.file) } : { id: null, file: null };
-      const changes = result.kind === 'changes' ? result.ops : result.kind === 'written' ? result.plan.up : [];
-      const warnings = result.kind === 'written' ? result.plan.warnings.map((w) => ({ code: w.code, message: w.message })) : [];
-      printJson(this, 'gen-migration', { result: result.kind, ...written, changes: changes.map(describeOp), warnings });
+      const online = result.kind === 'written' && result.online ? { id: result.online.id, file: relative(process.cwd(), result.online.file) } : null;
+      const plans = result.kind === 'written' ? [result.plan, ...(result.online ? [result.online.plan] : [])] : [];
+      const changes = result.kind === 'changes' ? result.ops : plans.flatMap((p) => p.up);
+      const warnings = plans.flatMap((p) => p.warnings).map((w) => ({ code: w.code, message: w.message }));
+      printJson(this, 'gen-migration', { result: result.kind, ...written, online, changes: changes.map(describeOp), warnings });
       return result.kind === 'changes' ? 1 : 0;
     }
     switch (result.kind) {
@@ -78,7 +84,8 @@ export class GenMigrationCommand extends TidemarkCommand {
         return 1;
       case 'written':
         this.out(relative(process.cwd(), result.file));
-        for (const w of result.plan.warnings) this.context.stderr.write(`warning: ${w.code} ${w.message}\n`);
+        if (result.online) this.out(`${relative(process.cwd(), result.online.file)} (online steps, outside a transaction)`);
+        for (const w of [...result.plan.warnings, ...(result.online?.plan.warnings ?? [])]) this.context.stderr.write(`warning: ${w.code} ${w.message}\n`);
         return 0;
     }
   }

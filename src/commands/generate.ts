@@ -15,14 +15,19 @@ import { loadState, multipleHeads, sealedState, show, type HeadState, type Proje
 import { badLabel, recordAll, type History } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { applyOps, ReplayError } from '../schema/apply.ts';
-import { writeMigration } from './write-migration.ts';
+import { nextMigrationId, writeMigration } from './write-migration.ts';
+import { splitOnline } from '../plan/online.ts';
 import { legacySnapshotNotice } from '../snapshot/store.ts';
 
 export type GenerateResult =
   | { kind: 'noChanges' }
   /** `check` found differences; nothing was written. */
   | { kind: 'changes'; ops: Op[] }
-  | { kind: 'written'; id: string; file: string; plan: MigrationPlan };
+  /**
+   * `online`: the second migration gen-migration wrote, after the first, with the online steps
+   * (outside a transaction). When every change was online, the one migration written is that.
+   */
+  | { kind: 'written'; id: string; file: string; plan: MigrationPlan; transactional: boolean; online?: { id: string; file: string; plan: MigrationPlan } };
 
 export interface GenerateOptions {
   message: string;
@@ -58,6 +63,11 @@ export interface GenerateOptions {
   dependsOn?: string[];
   /** Told, in one line, what of the entities' schema the config's `tables` leaves out. */
   onNotice?: (line: string) => void;
+  /**
+   * `false` (`--no-online`): changes to existing tables are written plainly, in one migration,
+   * instead of in their online form; the config's `onlineForms: false` does the same always.
+   */
+  online?: boolean;
 }
 
 /** A drop and an add that may be a rename, with nobody saying which. */
@@ -177,9 +187,36 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   }
   mark('diffed and planned');
   if (placing) await checkOwnBranch((state as ProjectState).history, where!, p.up);
-  const written = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: p, after: p.after, now: options.now });
+  const useOnline = options.online !== false && config.onlineForms !== false && config.url?.dialect !== 'sqlite';
+  const split = useOnline ? splitOnline(p.up, state.schema) : { main: p.up, online: [] };
+  if (split.online.length === 0) {
+    const written = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: p, after: p.after, now: options.now });
+    mark('written');
+    return { kind: 'written', ...written, plan: p, transactional: true };
+  }
+  const now = (options.now ?? (() => new Date()))();
+  if (split.main.length === 0) {
+    const only = plan(state.schema, split.online);
+    const written = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: only, after: only.after, now: () => now, transactional: false });
+    mark('written');
+    return { kind: 'written', ...written, plan: only, transactional: false };
+  }
+  const main = plan(state.schema, split.main);
+  const mainId = nextMigrationId(state.newest, now, options.message);
+  const onlineId = nextMigrationId(mainId, now, options.message, '_online');
+  const online = plan(main.after, split.online);
+  const first = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: main, after: main.after, id: mainId, followedBy: onlineId });
+  const second = await writeMigration(config, first.id, emitter!, {
+    message: `${options.message.trim() || 'migration'} (online steps)`,
+    parents: [first.id],
+    otherHeads: where!.otherHeads,
+    plan: online,
+    after: online.after,
+    id: onlineId,
+    transactional: false,
+  });
   mark('written');
-  return { kind: 'written', ...written, plan: p };
+  return { kind: 'written', ...first, plan: main, transactional: true, online: { ...second, plan: online } };
 }
 
 interface Placement {

@@ -22,6 +22,18 @@ export interface NewMigration {
   dependsOn?: string[];
   /** The heads besides the new migration once it is written (other branches'): stored with it in the snapshot. */
   otherHeads?: string[];
+  /** The id, when the caller chose it (`nextMigrationId`); else one is stamped from the clock and message. */
+  id?: string;
+  /** Written as `static transactional = false`: the migration runs alone, outside a transaction. */
+  transactional?: false;
+  /** The migration written next that holds this one's online steps, named in its header. */
+  followedBy?: string;
+}
+
+/** An id stamped by `now` that sorts after `newest`, even when both fall within the same second. */
+export function nextMigrationId(newest: string | undefined, now: Date, message: string, suffix = ''): string {
+  const at = newest && stamp(now) <= newest.slice(0, 14) ? afterStamp(newest.slice(0, 14)) : now;
+  return `${migrationId(at, message)}${suffix}`;
 }
 
 /**
@@ -30,10 +42,7 @@ export interface NewMigration {
  * once the cache is written: the file stays, and so the cache goes with it.
  */
 export async function writeMigration(config: ResolvedConfig, newest: string | undefined, emitter: Emitter, m: NewMigration): Promise<{ id: string; file: string }> {
-  let now = (m.now ?? (() => new Date()))();
-  // Ids must sort after every existing one, even when two are made within the same second.
-  if (newest && stamp(now) <= newest.slice(0, 14)) now = afterStamp(newest.slice(0, 14));
-  const id = migrationId(now, m.message);
+  const id = m.id ?? nextMigrationId(newest, (m.now ?? (() => new Date()))(), m.message);
   const file = join(config.migrationsDir, `${id}.ts`);
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
   const code = await emitter.emit({
@@ -46,6 +55,8 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
     down: m.plan.down,
     warnings: m.plan.warnings,
     command: m.command,
+    ...(m.transactional === false ? { transactional: false as const } : {}),
+    ...(m.followedBy ? { followedBy: m.followedBy } : {}),
   });
   writeFileAtomic(file, code);
   // Sealed to the file as the hooks leave it (a formatter's reformatting included).

@@ -34,11 +34,12 @@ export function invert(op: Op, before: SchemaSnapshot): Op[] {
     }
     case 'renameColumn':
       return [{ kind: 'renameColumn', table: op.table, from: op.to, to: op.from }];
+    // The undo of an online change is online too: it meets the same table, as big and as busy.
     case 'createIndex':
-      return [{ kind: 'dropIndex', table: op.table, index: op.index.name }];
+      return [{ kind: 'dropIndex', table: op.table, index: op.index.name, ...(op.online ? { online: true as const } : {}) }];
     case 'dropIndex': {
       const index = table(before, op.table).indexes.find((i) => i.name === op.index)!;
-      return [{ kind: 'createIndex', table: op.table, index }];
+      return [{ kind: 'createIndex', table: op.table, index, ...(op.online ? { online: true as const } : {}) }];
     }
     case 'addForeignKey':
       return [{ kind: 'dropForeignKey', table: op.table, foreignKey: op.foreignKey.name }];
