@@ -9,6 +9,7 @@ import { appDatabaseUrl, appEntities, appMigrationsDir, loadMikroOrmConfig, type
 import { culprit } from './project/culprit.ts';
 import { parseDatabaseUrl, type DatabaseUrl } from './url.ts';
 import { tablePatternsProblem, type TablePatterns } from './schema/table-filter.ts';
+import { parseDuration } from './migrate/ddl-lock.ts';
 
 /** An `EntitySchema` (or `defineEntity(...)` result): anything with MikroORM entity metadata. */
 export interface EntitySchemaLike {
@@ -59,6 +60,12 @@ export interface TidemarkConfig {
     /** Shell commands run in the project root after a migration file is written, each with the file's path appended (`'npx prettier --write'`). */
     afterWrite?: string[];
   };
+  /**
+   * How long each migration statement waits for a table lock before it gives up and its batch is
+   * tried again (PostgreSQL lock_timeout, MySQL/MariaDB lock_wait_timeout): `'5s'`, `'500ms'`, or
+   * seconds. Default 5 s; 0 leaves the server's setting. `--ddl-lock-timeout` overrides it.
+   */
+  ddlLockTimeout?: number | string;
   /**
    * The fleet `--targets config` runs on: database URLs or patterns (`postgres://…/app?schema=tenant_*`,
    * `mysql://…/tenant_*`), or a function returning them (read from a tenants table, an API).
@@ -133,6 +140,8 @@ export interface ResolvedConfig {
   tables?: TablePatterns;
   /** Commands run after a migration file is written, with its path appended. */
   hooks?: { afterWrite: string[] };
+  /** The config's `ddlLockTimeout`, in milliseconds. */
+  ddlLockTimeoutMs?: number;
   /** The config's `targets` (`--targets config`), called only when a fleet command asks. */
   targets?: () => Promise<string[]>;
   /** A history already loaded, used instead of reading `migrationsDir` again (a fleet loads it once for all its targets). */
@@ -208,6 +217,8 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   if (tablesProblem) throw new ConfigError(`${where}: ${tablesProblem}`);
   const hooksProblem = config.hooks === undefined ? undefined : hookProblem(config.hooks);
   if (hooksProblem) throw new ConfigError(`${where}: ${hooksProblem}`);
+  const ddlLockTimeoutMs = config.ddlLockTimeout === undefined ? undefined : parseDuration(config.ddlLockTimeout);
+  if (config.ddlLockTimeout !== undefined && ddlLockTimeoutMs === undefined) throw new ConfigError(`${where}: 'ddlLockTimeout' ${JSON.stringify(config.ddlLockTimeout)} must be a duration such as '5s' or '500ms', or a number of seconds`);
   if (config.onlineForms !== undefined && typeof config.onlineForms !== 'boolean') throw new ConfigError(`${where}: 'onlineForms' must be true or false`);
   const targets = config.targets;
   if (targets !== undefined && typeof targets !== 'function' && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) {
@@ -274,6 +285,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     ...(config.onlineForms === false ? { onlineForms: false as const } : {}),
     ...(config.tables ? { tables: config.tables } : {}),
     ...(config.hooks?.afterWrite?.length ? { hooks: { afterWrite: config.hooks.afterWrite } } : {}),
+    ...(ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs } : {}),
     ...(targets !== undefined ? { targets: async () => (typeof targets === 'function' ? await targets() : [...targets]) } : {}),
   };
 }

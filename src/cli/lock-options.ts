@@ -1,5 +1,6 @@
 import { Option } from 'clipanion';
 import { UsageError } from '../errors.ts';
+import { parseDuration } from '../migrate/ddl-lock.ts';
 import type { TidemarkCommand } from './base.ts';
 
 /** `--lock-timeout`, as every command that takes the run lock spells it. */
@@ -15,4 +16,18 @@ export function lockOptions(cmd: TidemarkCommand, value: string | undefined) {
     lockTimeoutMs = seconds * 1000;
   }
   return { lockTimeoutMs, onWait: (holder: string) => cmd.context.stderr.write(`tidemark: waiting for the migration lock, held by ${holder}\n`) };
+}
+
+/** `--ddl-lock-timeout`: how long each migration statement waits for a table lock (not the run lock above). */
+export const ddlLockTimeoutOption = () =>
+  Option.String('--ddl-lock-timeout', {
+    description: "How long each migration statement waits for a table lock before its batch is retried: '5s' (default), '500ms', '0' leaves the server's setting",
+  });
+
+/** The library's `ddlLockTimeoutMs` from `--ddl-lock-timeout`. */
+export function ddlLockOptions(value: string | undefined): { ddlLockTimeoutMs?: number } {
+  if (value === undefined) return {};
+  const ms = parseDuration(value);
+  if (ms === undefined) throw new UsageError(`--ddl-lock-timeout ${value}: expected a duration such as 5s or 500ms, or a number of seconds`);
+  return { ddlLockTimeoutMs: ms };
 }

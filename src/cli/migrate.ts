@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import type { MigrationStatus, RunControl } from '../migrate/run.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
-import { lockOptions, lockTimeoutOption } from './lock-options.ts';
+import { ddlLockOptions, ddlLockTimeoutOption, lockOptions, lockTimeoutOption } from './lock-options.ts';
 import { printJson } from './output.ts';
 import { RunReporter } from './run-report.ts';
 import { concurrencyOption, continueOnErrorOption, fleetFlags, targetsOption } from './fleet.ts';
@@ -32,6 +32,7 @@ async function stoppable<T>(cmd: TidemarkCommand, go: (control: RunControl) => P
         current = e.phase === 'start' ? e.id : undefined;
         reporter?.onMigration(e);
       },
+      ...(reporter ? { onRetry: reporter.onRetry, onBackfill: reporter.onBackfill } : {}),
     });
   } finally {
     reporter?.stop();
@@ -93,6 +94,7 @@ export class MigrateUpCommand extends TidemarkCommand {
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: base)' });
   lockTimeout = lockTimeoutOption();
+  ddlLockTimeout = ddlLockTimeoutOption();
   allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
   createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
   quiet = QUIET();
@@ -108,7 +110,7 @@ export class MigrateUpCommand extends TidemarkCommand {
     if (this.sql) return printSql(this, 'up', { to: this.to, step, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
     const reporter = new RunReporter(this, 'up', { mode: outputMode(this) });
-    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...ddlLockOptions(this.ddlLockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
     reporter.finish(result);
     return 0;
   }
@@ -133,6 +135,7 @@ export class MigrateDownCommand extends TidemarkCommand {
   dialect = Option.String('--dialect', { description: 'With --sql: sqlite, postgresql, mysql or mariadb (default: that of the URL)' });
   from = Option.String('--from', { description: 'With --sql: the migration the database is assumed to be at (default: the head)' });
   lockTimeout = lockTimeoutOption();
+  ddlLockTimeout = ddlLockTimeoutOption();
   quiet = QUIET();
   json = JSON_FLAG('what ran');
 
@@ -145,7 +148,7 @@ export class MigrateDownCommand extends TidemarkCommand {
     }
     if (this.sql) return printSql(this, 'down', { to: this.to, step, from: this.from, dialect: this.dialect });
     const reporter = new RunReporter(this, 'down', { mode: outputMode(this) });
-    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...control, ...dataLoss(this), to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
+    const result = await stoppable(this, (control) => migrateDown({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...ddlLockOptions(this.ddlLockTimeout), ...control, ...dataLoss(this), to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
     reporter.finish(result);
     return 0;
   }

@@ -1,4 +1,5 @@
-import type { MigrateResult, MigrationStatus } from '../migrate/run.ts';
+import type { MigrateResult, MigrationStatus, RetryEvent } from '../migrate/run.ts';
+import type { BackfillProgress } from '../runtime/data.ts';
 import type { TidemarkCommand } from './base.ts';
 import { duration, plural, printJson } from './output.ts';
 import { Progress } from './progress.ts';
@@ -54,6 +55,22 @@ export class RunReporter {
       this.progress?.done();
       this.line(`${up ? 'applied ' : 'reverted '} ${e.id} in ${duration(e.ms ?? 0)}`);
     }
+  };
+
+  readonly onRetry = (e: RetryEvent): void => {
+    const on = e.table ? ` on table ${e.table}` : '';
+    const holder = e.holder ? ` held by ${e.holder}` : '';
+    this.line(`lock timeout in ${e.id}: waited ${duration(e.timeoutMs)} for a lock${on}${holder}; trying again in ${duration(e.delayMs)} (attempt ${e.attempt} of ${e.attempts})`);
+  };
+
+  private backfillSaid = 0;
+
+  /** A line after a backfill's first batch, then at most one a second, and one when it ends. */
+  readonly onBackfill = (e: BackfillProgress & { id: string }): void => {
+    const now = performance.now();
+    if (!e.done && e.batches > 1 && now - this.backfillSaid < 1000) return;
+    this.backfillSaid = now;
+    this.line(`  backfill ${e.table}: ${e.rows} ${e.rows === 1 ? 'row' : 'rows'} in ${e.batches} ${e.batches === 1 ? 'batch' : 'batches'}${e.done ? ', done' : ''}`);
   };
 
   /** Stops the progress line; call it however the run ended. */

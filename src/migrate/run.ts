@@ -17,6 +17,9 @@ import { recheckRelativeDown, resolveRelativeDown } from './down-target.ts';
 import { refuseUnrecordedSchema } from './unrecorded.ts';
 import { acquireLock, LockLostError, LockTimeoutError, lockHolder, ownerAlive, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
+import { applyDdlLockTimeout, DEFAULT_DDL_LOCK_ATTEMPTS, DEFAULT_DDL_LOCK_TIMEOUT_MS, isLockTimeout, lockedStatement, lockHolderOf, retryDelay, sleep } from './ddl-lock.ts';
+import { concurrentIndexNames, dropInvalidIndexes, rerunnable } from './online-steps.ts';
+import { isBackfill, isDataStep, type BackfillProgress, type Step } from '../runtime/data.ts';
 
 export interface FailedRun {
   id: string;
@@ -161,15 +164,32 @@ function describeFailure(f: FailedRun): string {
   return `migration ${f.id} ${f.status === 'running' ? 'was interrupted' : 'failed'}${progress}${f.error ? ` (${f.error})` : ''}`;
 }
 
-/** A half-applied migration blocks every run until a person has looked at the database. */
-async function refuseAfterFailure(s: Session): Promise<void> {
-  const failed = statusOf(s).failed[0];
-  if (!failed) return;
+/** What `method` of migration `id` records, data steps included. */
+async function stepsOf(s: Session, id: string, method: 'up' | 'down'): Promise<Step[]> {
+  const cls = s.history.get(id)!.migration as unknown as { recordSteps(m: 'up' | 'down'): Promise<Step[]> };
+  return cls.recordSteps(method);
+}
+
+/**
+ * A half-applied migration blocks every run until a person has looked at the database, unless
+ * (`up` only) it ran outside a transaction and every step of it is safe to rerun: then `up`
+ * runs it again from the start, and says so.
+ */
+async function refuseAfterFailure(s: Session, direction: 'up' | 'down' = 'down'): Promise<void> {
+  for (const failed of statusOf(s).failed) await refuseOneFailure(s, failed, direction);
+}
+
+async function refuseOneFailure(s: Session, failed: FailedRun, direction: 'up' | 'down'): Promise<void> {
   const row = s.rows.find((r) => r.name === failed.id)!;
   // Its run may have lost the lock and still be at work: not interrupted, and not to be repaired.
   const owner = failed.status === 'running' ? await ownerAlive(s.url.dialect, { host: row.owner_host, pid: row.owner_pid, connection: row.owner_connection, since: row.started_at ? new Date(row.started_at) : null }, s.db.execute) : undefined;
   if (owner) {
     throw new LockTimeoutError(`migration ${failed.id} is still running in ${owner}, whose run lost the migration lock; wait for it to end, then run the command again`);
+  }
+  const node = s.history.get(failed.id);
+  if (direction === 'up' && node && rerunnable(node.migration, await stepsOf(s, failed.id, 'up'), s.url.dialect)) {
+    s.notices.push(`${describeFailure(failed)}; every step of it is safe to rerun (online index, validation, backfill), so migrate up runs it again from the start`);
+    return;
   }
   throw new MigrationFailedError(
     `${describeFailure(failed)}; repair the schema by hand, then run 'tidemark migrate resolve ${failed.id} --applied' or '--rolled-back'`,
@@ -211,16 +231,72 @@ export interface RunControl {
     /** On 'done': SQL on the migration's own connection, inside its transaction where it has one (what verify reads the schema with). */
     query?: (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
   }) => void | Promise<void>;
+  /** Told when a migration's batch timed out waiting for a lock and runs again after `delayMs`. */
+  onRetry?: (event: RetryEvent) => void | Promise<void>;
+  /** Told after each batch of a backfill (`this.backfill`), and once when it ends (`done`). */
+  onBackfill?: (event: BackfillProgress & { id: string; direction: 'up' | 'down' }) => void;
+}
+
+export interface RetryEvent {
+  id: string;
+  direction: 'up' | 'down';
+  /** The attempt about to start (2 for the first retry), of `attempts`. */
+  attempt: number;
+  attempts: number;
+  delayMs: number;
+  /** How long a statement waited for its lock before giving up. */
+  timeoutMs: number;
+  /** The table it waited for, when the statement names one. */
+  table?: string;
+  /** Who holds the lock, when the server says. */
+  holder?: string;
+}
+
+/**
+ * The wait for a table lock of each migration statement (PostgreSQL lock_timeout, MySQL/MariaDB
+ * lock_wait_timeout) and what happens when it runs out.
+ */
+export interface DdlLockOptions {
+  /** Milliseconds (default 5000); 0 leaves the server's own setting. */
+  ddlLockTimeoutMs?: number;
+  /** Attempts of a batch that timed out on a lock, the first included (default 3). */
+  ddlLockAttempts?: number;
+  /** Waits between attempts; default a timer that an abort cuts short (tests inject their own). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Jitter source in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
-export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & DataLossOptions & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
+export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & DataLossOptions & DdlLockOptions & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
-  const unwatch = watchStatements(s.db.orm.em.getDriver() as never);
   const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
-  for (const id of ids) refuseInTransaction(id, s.history.get(id)!, running.get(id) ?? [], dialect.name, direction);
+  const steps = new Map<string, Step[]>();
+  for (const id of ids) {
+    const node = s.history.get(id)!;
+    refuseInTransaction(id, node, running.get(id) ?? [], dialect.name, direction);
+    steps.set(id, await stepsOf(s, id, direction));
+    const backfill = steps.get(id)!.find(isBackfill);
+    if (backfill && dialect.name === 'postgresql' && node.migration.transactional !== false) {
+      throw new HistoryError(
+        `migration ${id} (${node.file}), ${direction}(): this.backfill('${backfill.backfill.table}', …) commits batch by batch, which it cannot do inside a transaction; add 'static transactional = false' to the migration class so it runs alone, outside a transaction`,
+      );
+    }
+  }
+  // Migrations that may run again over a half-done first attempt (see online-steps.ts).
+  const rerun = new Set(ids.filter((id) => rerunnable(s.history.get(id)!.migration, steps.get(id)!, dialect.name)));
+  const timeoutMs = control.ddlLockTimeoutMs ?? DEFAULT_DDL_LOCK_TIMEOUT_MS;
+  const attempts = Math.max(1, control.ddlLockAttempts ?? DEFAULT_DDL_LOCK_ATTEMPTS);
+  let lockWait: { id: string; table?: string; holder?: string; attempts: number } | undefined;
+  const nothingCommitted = async (id: string) => {
+    if (isDataStep(steps.get(id)?.[0] ?? 'x')) return false;
+    const row = (await storage.rows().catch(() => [])).find((r) => r.name === id);
+    return row?.status === 'running' && !row.statements_done;
+  };
+  const unwatch = watchStatements(s.db.orm.em.getDriver() as never);
+  const untimeout = await applyDdlLockTimeout(s.db, dialect.name, timeoutMs);
   // Bound to this database's migration instances, never module-wide: runs on other databases in
   // the same process have their own.
   s.db.run.current = {
@@ -229,6 +305,8 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     before,
     after,
     progress: (id, done, total) => (tracked ? storage.progressSql(id, done, total) : undefined),
+    onBackfill: (id, p) => control.onBackfill?.({ id, direction, ...p }),
+    signal: control.signal,
   };
   let current: string | undefined;
   // Outside a transaction (always on MySQL/MariaDB; a PostgreSQL migration with
@@ -274,6 +352,12 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       const said = pre.report?.(rows);
       if (said) control.onDataLoss?.(`${e.name} (${direction}) ${said}`);
     }
+    if (tracked && dialect.name === 'postgresql') {
+      // A build of one of its indexes that failed or was killed before left it INVALID, and
+      // IF NOT EXISTS would keep it so: drop it, and build it again.
+      const dropped = await dropInvalidIndexes(s.db, concurrentIndexNames(running.get(e.name) ?? []));
+      if (dropped.length) s.notices.push(`migration ${e.name}: dropped invalid index ${dropped.join(', ')} left by an earlier build that did not finish, before building it again`);
+    }
     if (tracked) await storage.markStarted(e.name);
   };
   s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
@@ -297,15 +381,31 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
         else await s.db.migrator.down(opts);
         if (sqlite) await foreignKeyCheck(s, direction, trx, known);
       };
-      if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
-      if (segment.transactional) {
-        await conn.transactional((trx) => {
-          currentTrx = trx;
-          return go(trx);
-        });
-      } else {
-        currentTrx = undefined;
-        await go();
+      for (let attempt = 1; ; attempt++) {
+        if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
+        try {
+          if (segment.transactional) {
+            await conn.transactional((trx) => {
+              currentTrx = trx;
+              return go(trx);
+            });
+          } else {
+            currentTrx = undefined;
+            await go();
+          }
+          break;
+        } catch (error) {
+          if (!isLockTimeout(error) || !current) throw error;
+          const { table } = lockedStatement(error);
+          lockWait = { id: current, table, holder: await lockHolderOf(s.db, dialect.name, table), attempts: attempt };
+          // Again from the start only where nothing of it stays: a rolled-back batch, steps safe
+          // to rerun, or (DDL that commits as it goes) a first statement that never ran.
+          const again = segment.transactional || rerun.has(current) || (await nothingCommitted(current));
+          if (!again || attempt >= attempts) throw error;
+          const delayMs = retryDelay(attempt, control.random);
+          await control.onRetry?.({ id: current, direction, attempt: attempt + 1, attempts, delayMs, timeoutMs, ...(table ? { table } : {}), ...(lockWait.holder ? { holder: lockWait.holder } : {}) });
+          await (control.sleep ?? sleep)(delayMs, signal);
+        }
       }
       done.push(...segment.ids);
       current = undefined;
@@ -331,21 +431,34 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     }
     // The failing statement and its SQLSTATE/errno; an error the migration's own code threw, its file:line.
     const where = current && s.history.get(current) ? migrationFrame(error, s.history.get(current)!.file) : undefined;
-    const message = redact(describeDatabaseError(error, firstLine)) + (where ? ` (at ${where})` : '');
+    let message = redact(describeDatabaseError(error, firstLine)) + (where ? ` (at ${where})` : '');
+    if (isLockTimeout(error) && lockWait) {
+      const on = lockWait.table ? ` on table ${lockWait.table}` : '';
+      const times = lockWait.attempts === 1 ? 'once' : `${lockWait.attempts} times`;
+      message += `; it waited ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${timeoutMs / 1000} s`} for a lock${on}${lockWait.holder ? ` held by ${redact(lockWait.holder)}` : ''}, ${times}, and gave up rather than queue the app's queries behind it: end that transaction or run again at a quieter time (--ddl-lock-timeout sets the wait)`;
+    }
+    if (tracked && current && dialect.name === 'postgresql') {
+      // A failed CONCURRENTLY build leaves its index INVALID: gone before the run ends.
+      const dropped = await dropInvalidIndexes(s.db, concurrentIndexNames(running.get(current) ?? [])).catch(() => []);
+      if (dropped.length) message += `; the invalid index ${dropped.join(', ')} it left was dropped`;
+    }
     if (tracked && current) {
       const recorded = await storage.markFailed(current, message).catch(() => 0);
       const row = (await storage.rows().catch(() => [])).find((r) => r.name === current);
       const progress = row?.statements_total != null ? ` after ${row.statements_done ?? 0} of ${row.statements_total} statements` : '';
       const why = dialect.transactionalDdl ? 'it ran outside a transaction (transactional = false)' : `DDL on ${dialect.name} commits as it runs`;
       const state = recorded ? 'so it is recorded as failed' : 'and recording it as failed did not succeed either';
-      throw new MigrationFailedError(
-        `migration ${current} failed (${direction})${progress}: ${message}; ${why}, ${state}: repair by hand, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`,
-      );
+      const next =
+        direction === 'up' && rerun.has(current)
+          ? `every step of it is safe to rerun: fix the cause, then 'tidemark migrate up' runs it again from the start`
+          : `repair by hand, then 'tidemark migrate resolve ${current} --applied' or '--rolled-back'`;
+      throw new MigrationFailedError(`migration ${current} failed (${direction})${progress}: ${message}; ${why}, ${state}: ${next}`);
     }
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
     throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
     unwatch();
+    untimeout();
     options.transactional = true;
     s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
     s.db.migrator.off(direction === 'up' ? 'migrated' : 'reverted', onDone);
@@ -378,7 +491,7 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown, know
   }
 }
 
-export interface UpOptions extends SessionOptions, RunControl, DataLossOptions {
+export interface UpOptions extends SessionOptions, RunControl, DataLossOptions, DdlLockOptions {
   /** Stop after this migration: an id, a unique prefix, its slug, `head`, or `+N` (as `step`). */
   to?: string;
   /** Apply only the next N pending migrations, counted once the lock is held. */
@@ -386,19 +499,31 @@ export interface UpOptions extends SessionOptions, RunControl, DataLossOptions {
   transaction?: TransactionMode;
 }
 
+/** The lock-wait settings and the callbacks that report on them, `options` before the config. */
+function ddlLock(config: ResolvedConfig, options: DdlLockOptions & RunControl): DdlLockOptions & Pick<RunControl, 'onRetry' | 'onBackfill'> {
+  return {
+    ddlLockTimeoutMs: options.ddlLockTimeoutMs ?? config.ddlLockTimeoutMs,
+    ddlLockAttempts: options.ddlLockAttempts,
+    sleep: options.sleep,
+    random: options.random,
+    onRetry: options.onRetry,
+    onBackfill: options.onBackfill,
+  };
+}
+
 /** Checks that must pass before any DDL: a failed run, and the files against the version table. */
-async function preflight(s: Session): Promise<void> {
-  await refuseAfterFailure(s);
+async function preflight(s: Session, direction: 'up' | 'down'): Promise<void> {
+  await refuseAfterFailure(s, direction);
   s.notices.push(...checkIntegrity(s.history, s.rows));
 }
 
 export async function migrateUp(config: ResolvedConfig, options: UpOptions = {}): Promise<MigrateResult> {
   return withSession(config, options, async (s) => {
-    await preflight(s);
+    await preflight(s, 'up');
     const ids = upIds(s.history, s.executed, options);
     const timings: MigrateResult['timings'] = [];
     await refuseUnrecordedSchema(s, config, ids);
-    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss });
+    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { ...ddlLock(config, options), signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss });
     s.executed.push(...ran);
     return { direction: 'up', ran, timings, status: statusOf(s) };
   });
@@ -458,7 +583,7 @@ export function upTarget(history: History, to?: string): string | undefined {
   return heads[0];
 }
 
-export interface DownOptions extends SessionOptions, RunControl, DataLossOptions {
+export interface DownOptions extends SessionOptions, RunControl, DataLossOptions, DdlLockOptions {
   /** Revert until this migration is the newest applied; `base` reverts everything; `-N` is `step: N`. */
   to?: string;
   /** How many migrations to revert (default 1 when no `to`). */
@@ -498,12 +623,12 @@ export async function migrateDown(config: ResolvedConfig, given: DownOptions = {
   // under it: two runs at once aim at the same place, and the second finds itself there.
   const relative = await resolveRelativeDown(config, options);
   return withSession(config, options, async (s) => {
-    await preflight(s);
+    await preflight(s, 'down');
     const ids = relative ? recheckRelativeDown(s, relative) : downTargets(s.history, s.executed, options);
     const missing = ids.filter((id) => !s.history.get(id));
     if (missing.length) throw new HistoryError(`cannot revert ${missing.join(', ')}: applied, but no migration file has that id`);
     const timings: MigrateResult['timings'] = [];
-    const ran = await run(s, 'down', ids, options.transaction ?? 'all', { signal: options.signal, onMigration: options.onMigration, timings, onDataLoss: options.onDataLoss });
+    const ran = await run(s, 'down', ids, options.transaction ?? 'all', { ...ddlLock(config, options), signal: options.signal, onMigration: options.onMigration, timings, onDataLoss: options.onDataLoss });
     const reverted = new Set(ran);
     s.executed = s.executed.filter((id) => !reverted.has(id));
     return { direction: 'down', ran, timings, status: statusOf(s) };

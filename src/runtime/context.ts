@@ -1,5 +1,6 @@
 import type { Dialect } from '../dialect/dialect.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
+import type { BackfillProgress } from './data.ts';
 import type { MigrationClass } from './migration.ts';
 
 /**
@@ -19,6 +20,10 @@ export interface RunContext {
    * how far a migration got; interleaved after each of its statements.
    */
   progress?: (id: string, done: number, total: number) => string | undefined;
+  /** Told after each batch of a backfill (`this.backfill`) and once when it ends. */
+  onBackfill?: (id: string, progress: BackfillProgress) => void;
+  /** The run's AbortSignal: a backfill stops between batches when it aborts. */
+  signal?: AbortSignal;
 }
 
 /**

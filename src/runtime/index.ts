@@ -2,4 +2,4 @@ export { TidemarkMigration, type DropOptions, type MigrationClass } from './migr
 export { TableBuilder } from './table-builder.ts';
 export { RenamedFrom } from './renamed-from.ts';
 export type { ColumnSpec, ColumnType, DefaultValue, ReferentialAction } from '../schema/types.ts';
-export type { Batch, BatchOptions, DataContext, DataFunction } from './data.ts';
+export type { BackfillOptions, BackfillProgress, BackfillSet, BackfillValue, Batch, BatchOptions, DataContext, DataFunction } from './data.ts';

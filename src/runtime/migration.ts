@@ -4,6 +4,7 @@ import { compileSteps } from './compile.ts';
 import type { ColumnSpec, ReferentialAction } from '../schema/types.ts';
 import { ATTACH_RUN, type RunContext, type RunSlot } from './context.ts';
 import { dataContext, isDataStep, type DataFunction, type Step } from './data.ts';
+import { backfillSpec, describeBackfill, runBackfill, type BackfillOptions, type BackfillSet } from './data.ts';
 import { indexDef, TableBuilder, type IndexOptions } from './table-builder.ts';
 
 /** `online: true`: the dialect's form that lets writes go on (see `Op` in diff/ops.ts). */
@@ -181,6 +182,26 @@ export abstract class TidemarkMigration extends Migration {
     const run = typeof a === 'function' ? a : b;
     if (typeof run !== 'function') throw new TypeError(`migration ${this.name}: this.data() needs a function (db) => …`);
     this.#steps.push({ kind: 'data', run, ...(typeof a === 'string' ? { description: a } : {}) });
+  }
+
+  /**
+   * Updates the rows of `table` matching `where` in batches of `batchSize` rows in `key` order,
+   * each batch committed on its own (on PostgreSQL the migration needs `static transactional =
+   * false`; SQLite runs it in the migration's transaction). `where` must stop matching a row once
+   * it is done (`'full_name is null'`): a rerun after a crash then takes up only the rest, and
+   * `migrate up` reruns an interrupted migration made of such steps by itself. `set` maps columns
+   * to SQL expressions as written (`{ full_name: "first_name || ' ' || last_name" }`) or to
+   * `{ value }`s bound as parameters. A run-time step, as `this.data`: replay skips it.
+   */
+  backfill(table: string, set: BackfillSet, where: string, options: BackfillOptions = {}): void {
+    const spec = backfillSpec(this.name, table, set, where, options);
+    const id = this.name!;
+    this.#steps.push({
+      kind: 'data',
+      description: describeBackfill(spec),
+      backfill: spec,
+      run: (db) => runBackfill(db, spec, { onProgress: (p) => this.#slot?.current?.onBackfill?.(id, p), signal: this.#slot?.current?.signal }).then(() => undefined),
+    });
   }
 
   /** The schema operations recorded since the last reset (data steps left out). */

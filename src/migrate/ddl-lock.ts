@@ -1,0 +1,137 @@
+import type { DialectName } from '../dialect/dialect.ts';
+import { oneLine } from '../dialect/transaction-rules.ts';
+import type { Database } from './database.ts';
+
+/**
+ * How long a migration's statement may wait for a table lock before it gives up (PostgreSQL
+ * `lock_timeout`, MySQL/MariaDB `lock_wait_timeout`). A DDL statement queued behind a long
+ * transaction would queue every app query on that table behind itself: better to give up and
+ * try again a moment later.
+ */
+export const DEFAULT_DDL_LOCK_TIMEOUT_MS = 5000;
+
+/** Attempts of a batch that timed out on a lock, the first included. */
+export const DEFAULT_DDL_LOCK_ATTEMPTS = 3;
+
+/** `5s`, `500ms`, `2m`, or a bare number of seconds; undefined when it is none of those. */
+export function parseDuration(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+/**
+ * Sets the timeout on every connection the run takes from the pool, from now until the returned
+ * undo: each statement outside a transaction may run on any pooled connection, so setting it once
+ * on one would not do. 0 leaves the server's setting alone.
+ */
+export async function applyDdlLockTimeout(db: Database, dialect: DialectName, ms: number): Promise<() => void> {
+  if (ms <= 0 || dialect === 'sqlite') return () => {};
+  const conn = db.orm.em.getConnection() as unknown as { getNativeClient?(): Promise<unknown> };
+  const pool = (await conn.getNativeClient?.()) as
+    | { on(event: string, listener: (c: never) => void): unknown; off(event: string, listener: (c: never) => void): unknown }
+    | undefined;
+  if (!pool) return () => {};
+  let listener: (c: never) => void;
+  if (dialect === 'postgresql') {
+    const sql = `set lock_timeout = ${Math.max(1, Math.round(ms))}`;
+    // Queued on the client before the statement it was taken for, so it runs first.
+    listener = (c: { query(sql: string): Promise<unknown> }) => void c.query(sql).catch(() => undefined);
+  } else {
+    // Whole seconds: MySQL takes no fraction, and 0 would mean no wait at all.
+    const sql = `set session lock_wait_timeout = ${Math.max(1, Math.ceil(ms / 1000))}`;
+    listener = (c: { query(sql: string, cb: () => void): unknown }) => void c.query(sql, () => undefined);
+  }
+  pool.on('acquire', listener);
+  return () => void pool.off('acquire', listener);
+}
+
+/** PostgreSQL's lock_not_available (lock_timeout); MySQL/MariaDB's lock wait timeout and NOWAIT. */
+export function isLockTimeout(error: unknown): boolean {
+  for (let e = error as { code?: unknown; sqlState?: unknown; errno?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (e.code === '55P03' || e.sqlState === '55P03') return true;
+    if (e.errno === 1205 || e.errno === 3572) return true;
+  }
+  return false;
+}
+
+const STATEMENT = Symbol.for('tidemark.failedStatement');
+const IDENT = String.raw`("(?:[^"]|"")+"|\`[^\`]+\`|[\w$]+(?:\.[\w$]+)?)`;
+const TABLE_IN = [
+  new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?${IDENT}`, 'i'),
+  new RegExp(String.raw`\bcreate\s+(?:unique\s+)?index\s+(?:concurrently\s+)?(?:if\s+not\s+exists\s+)?\S+\s+on\s+(?:only\s+)?${IDENT}`, 'i'),
+  new RegExp(String.raw`\b(?:drop|truncate|lock)\s+table\s+(?:if\s+exists\s+)?${IDENT}`, 'i'),
+  new RegExp(String.raw`\b(?:update|insert\s+into|delete\s+from|rename\s+table)\s+${IDENT}`, 'i'),
+];
+
+const unquote = (name: string) => (/^["`]/.test(name) ? name.slice(1, -1).replace(/""/g, '"') : name);
+
+/** The statement that timed out (the runner remembers it on the error), and the table it names. */
+export function lockedStatement(error: unknown): { statement?: string; table?: string } {
+  const statement = error && typeof error === 'object' ? (error as Record<symbol, unknown>)[STATEMENT] : undefined;
+  if (typeof statement !== 'string') return {};
+  for (const pattern of TABLE_IN) {
+    const m = pattern.exec(statement);
+    if (m) return { statement, table: unquote(m[1]!) };
+  }
+  return { statement };
+}
+
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Who holds a lock on `table` now, in words, if the server says: on PostgreSQL the oldest other
+ * session with a lock granted on it; on MySQL/MariaDB the oldest open transaction (the metadata
+ * lock's holder is not listed without a plugin). Best effort: undefined when nothing is found.
+ */
+export async function lockHolderOf(db: Database, dialect: DialectName, table: string | undefined): Promise<string | undefined> {
+  try {
+    if (dialect === 'postgresql') {
+      if (!table) return undefined;
+      const rows = await db.execute(
+        `select a.pid, a.state, a.usename, a.application_name, left(a.query, 200) as query, floor(extract(epoch from now() - coalesce(a.xact_start, a.query_start)))::int as seconds
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where l.granted and l.relation = to_regclass(${literal(table.includes('.') ? table : `"${table.replace(/"/g, '""')}"`)}) and l.pid <> pg_backend_pid()
+         order by a.xact_start nulls last limit 1`,
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      return `pid ${r.pid}${r.usename ? ` (${r.usename}${r.application_name ? `, ${r.application_name}` : ''})` : ''}, ${r.state ?? 'active'} for ${r.seconds} s${r.query ? `, last statement: ${oneLine(String(r.query), 120)}` : ''}`;
+    }
+    if (dialect === 'mysql' || dialect === 'mariadb') {
+      const rows = await db.execute(
+        `select t.trx_mysql_thread_id as id, p.user, p.host, p.command, left(p.info, 200) as info, timestampdiff(second, t.trx_started, now()) as seconds
+         from information_schema.innodb_trx t left join information_schema.processlist p on p.id = t.trx_mysql_thread_id
+         where t.trx_mysql_thread_id <> connection_id() order by t.trx_started limit 1`,
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      return `connection ${r.id}${r.user ? ` (${r.user}@${r.host})` : ''}, in a transaction for ${r.seconds} s${r.info ? `, running: ${oneLine(String(r.info), 120)}` : r.command ? `, ${String(r.command).toLowerCase()}` : ''}`;
+    }
+  } catch {
+    // The holder is a courtesy: a server that does not say must not hide the real error.
+  }
+  return undefined;
+}
+
+/** How long to wait before attempt `attempt + 1`: doubling from `baseMs`, capped, with jitter so retrying runs spread out. */
+export function retryDelay(attempt: number, random: () => number = Math.random, baseMs = 500, capMs = 10_000): number {
+  const grown = Math.min(capMs, baseMs * 2 ** (attempt - 1));
+  return Math.round(grown * (0.5 + random()));
+}
+
+/** Waits `ms`, or less when `signal` aborts (the caller then sees it aborted). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

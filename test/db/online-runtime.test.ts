@@ -1,0 +1,182 @@
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { migrateUp } from '../../src/api.ts';
+import { MigrationFailedError } from '../../src/errors.ts';
+import { openDatabase } from '../../src/migrate/database.ts';
+import type { RetryEvent } from '../../src/migrate/run.ts';
+import { parseDatabaseUrl } from '../../src/url.ts';
+import { TestProject } from '../e2e/project.ts';
+import { freshDatabase, unavailable } from './servers.ts';
+
+/**
+ * The runner's side of online changes, against real servers: the DDL lock timeout and its
+ * retries against a session that holds a conflicting lock, and what a CONCURRENTLY index build
+ * that fails leaves behind (nothing).
+ */
+
+const migration = (id: string, parents: string[], up: string, options: { transactional?: false } = {}) =>
+  `import { TidemarkMigration } from 'tidemark';
+
+export class M${id.slice(0, 14)} extends TidemarkMigration {
+  static override readonly id = '${id}';
+  static override readonly parents = ${JSON.stringify(parents)};
+${options.transactional === false ? '  static override readonly transactional = false;\n' : ''}
+  override up(): void {
+${up}
+  }
+
+  override down(): void {}
+}
+`;
+
+const TABLE = '20260701000000_table';
+const COLUMN = '20260701000001_column';
+const INDEX = '20260701000002_index';
+
+const createTable = `    this.createTable('item', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+      t.column('code', { type: 'string', length: 20, nullable: true });
+    });`;
+
+async function query(url: string, dir: string, sql: string): Promise<Record<string, unknown>[]> {
+  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', [], process.cwd());
+  try {
+    return await db.execute(sql);
+  } finally {
+    await db.close();
+  }
+}
+
+const inputs = (p: TestProject, url: string) => ({ inline: { entities: [], migrations: './migrations' }, cwd: p.dir, url });
+
+/** A second session, as the app would have: a transaction holding a lock the migration needs. */
+async function holder(url: string): Promise<pg.Client & { pid: number }> {
+  const client = new pg.Client({ connectionString: url.replace(/^postgresql:/, 'postgres:') });
+  await client.connect();
+  const pid = Number((await client.query('select pg_backend_pid() as pid')).rows[0].pid);
+  return Object.assign(client, { pid });
+}
+
+const pgSkip = await unavailable('postgresql');
+describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skipped: ${pgSkip})` : ''}`, () => {
+  const cleanups: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+  async function project() {
+    const p = new TestProject(null as never);
+    cleanups.push(() => p.dispose());
+    const db = await freshDatabase('postgresql');
+    cleanups.push(db.drop);
+    return { p, url: db.url };
+  }
+
+  it('a batch that times out on a lock held by another session is retried, and applies once the lock is released', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.addColumn('item', 'label', { type: 'string', length: 40, nullable: true });`));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    const app = await holder(url);
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query('lock table item in access exclusive mode');
+    const retries: RetryEvent[] = [];
+    const waits: number[] = [];
+    const result = await migrateUp({
+      ...inputs(p, url),
+      ddlLockTimeoutMs: 300,
+      // No real sleeping: the delay is recorded, the retry goes at once.
+      sleep: async (ms) => void waits.push(ms),
+      // The synchronisation point: the app's transaction ends once the first retry is announced.
+      onRetry: async (e) => {
+        retries.push(e);
+        if (retries.length === 1) await app.query('commit');
+      },
+    });
+    expect(result.ran).toEqual([COLUMN]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ id: COLUMN, direction: 'up', attempt: 2, attempts: 3, timeoutMs: 300, table: 'item' });
+    expect(retries[0]!.holder).toContain(`pid ${app.pid}`);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBe(retries[0]!.delayMs);
+    const columns = await query(url, p.dir, `select column_name from information_schema.columns where table_name = 'item' order by column_name`);
+    expect(columns.map((c) => c.column_name)).toEqual(['code', 'id', 'label']);
+  });
+
+  it('gives up after the last attempt with an error naming the migration, the table and the session holding the lock; nothing applied', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.addColumn('item', 'label', { type: 'string', length: 40, nullable: true });`));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    const app = await holder(url);
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query('lock table item in access exclusive mode');
+    const retries: RetryEvent[] = [];
+    const failure = await migrateUp({ ...inputs(p, url), ddlLockTimeoutMs: 200, sleep: async () => {}, random: () => 0.5, onRetry: (e) => void retries.push(e) }).catch((e: unknown) => e);
+    await app.query('rollback');
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    const message = (failure as Error).message;
+    expect(message).toContain(`migration ${COLUMN} failed (up)`);
+    expect(message).toContain('SQLSTATE 55P03');
+    expect(message).toContain(`waited 200 ms for a lock on table item held by pid ${app.pid}`);
+    expect(message).toContain('3 times');
+    expect(message).toContain('nothing of its batch remains');
+    expect(retries.map((r) => [r.attempt, r.delayMs])).toEqual([
+      [2, 500],
+      [3, 1000],
+    ]);
+    const rows = await query(url, p.dir, `select name, status from tidemark_migrations order by id`);
+    expect(rows).toEqual([{ name: TABLE, status: 'applied' }]);
+    const label = await query(url, p.dir, `select 1 from information_schema.columns where table_name = 'item' and column_name = 'label'`);
+    expect(label).toEqual([]);
+  });
+
+  it('a CONCURRENTLY unique index build that fails on duplicate rows leaves no invalid index; after the data is fixed migrate up runs it again by itself', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    // Hand-written: the typed createIndex is refused before it starts when the rows hold
+    // duplicates (a precondition), so the build would never begin.
+    p.write(`migrations/${INDEX}.ts`, migration(INDEX, [TABLE], `    this.sql('create unique index concurrently if not exists item_code_unique on item (code)');`, { transactional: false }));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    // Enough rows that the build is well under way when it meets the duplicate near the end.
+    await query(url, p.dir, `insert into item (id, code) select g, 'c' || g from generate_series(1, 50000) g`);
+    await query(url, p.dir, `insert into item (id, code) values (50001, 'c49999')`);
+    const failure = await migrateUp(inputs(p, url)).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    const message = (failure as Error).message;
+    expect(message).toContain(`migration ${INDEX} failed (up)`);
+    expect(message).toContain('SQLSTATE 23505');
+    expect(message).toContain('the invalid index item_code_unique it left was dropped');
+    expect(message).toContain(`'tidemark migrate up' runs it again`);
+    expect(await query(url, p.dir, `select c.relname from pg_index i join pg_class c on c.oid = i.indexrelid where not i.indisvalid`)).toEqual([]);
+    expect(await query(url, p.dir, `select 1 from pg_class where relname = 'item_code_unique'`)).toEqual([]);
+    expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${INDEX}'`)).toEqual([{ status: 'failed' }]);
+
+    await query(url, p.dir, `delete from item where id = 50001`);
+    const rerun = await migrateUp(inputs(p, url));
+    expect(rerun.ran).toEqual([INDEX]);
+    expect(rerun.status.notices.join('\n')).toMatch(new RegExp(`migration ${INDEX} failed.*safe to rerun.*runs it again from the start`));
+    expect(await query(url, p.dir, `select i.indisvalid, i.indisunique from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'item_code_unique'`)).toEqual([{ indisvalid: true, indisunique: true }]);
+    expect(await query(url, p.dir, `select name, status from tidemark_migrations order by id`)).toEqual([
+      { name: TABLE, status: 'applied' },
+      { name: INDEX, status: 'applied' },
+    ]);
+  });
+
+  it('an invalid index of the same name left by an earlier build is dropped before the build, which then makes a valid one', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${INDEX}.ts`, migration(INDEX, [TABLE], `    this.createIndex('item', 'item_code_unique', ['code'], { unique: true, online: true });`, { transactional: false }));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    await query(url, p.dir, `insert into item (id, code) values (1, 'a'), (2, 'a')`);
+    // What a build killed halfway (or failed outside tidemark) leaves: an INVALID index.
+    await query(url, p.dir, `create unique index concurrently item_code_unique on item (code)`).catch(() => undefined);
+    expect(await query(url, p.dir, `select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'item_code_unique'`)).toEqual([{ indisvalid: false }]);
+    await query(url, p.dir, `update item set code = 'b' where id = 2`);
+    const result = await migrateUp(inputs(p, url));
+    expect(result.ran).toEqual([INDEX]);
+    expect(result.status.notices.join('\n')).toContain(`migration ${INDEX}: dropped invalid index item_code_unique left by an earlier build`);
+    expect(await query(url, p.dir, `select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'item_code_unique'`)).toEqual([{ indisvalid: true }]);
+  });
+});
