@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { EntityEntry, MetadataSettings, ResolvedConfig } from '../config.ts';
 import { EntityError } from '../errors.ts';
 import { firstLine } from '../history/history.ts';
-import { installTsLoader, loadUserModule } from '../loader/ts-loader.ts';
+import { installTsLoader, loadUserModules } from '../loader/ts-loader.ts';
 import { culprit } from '../project/culprit.ts';
 import type { DialectName } from '../dialect/dialect.ts';
 
@@ -133,15 +133,11 @@ export async function loadEntities(config: ResolvedConfig): Promise<LoadedEntiti
   }
   if (patterns.length > 0) {
     const matched = matchFiles(patterns, config.entitiesBaseDir, config.entitiesSource);
-    // Imported together: the module loader links them as one graph instead of one by one.
-    const mods = await Promise.all(
-      [...matched.keys()].map((file) =>
-        loadUserModule(file).catch((error) => {
-          const at = culprit(error, file);
-          throw new EntityError(`cannot load entity file ${show(file)}${at ? ` (in ${at})` : ''}: ${firstLine(error)}`);
-        }),
-      ),
-    );
+    // One import graph for all of them (see loadUserModules): loading stays linear in files.
+    const mods = await loadUserModules([...matched.keys()], (file, error) => {
+      const at = culprit(error, file);
+      return new EntityError(`cannot load entity file ${show(file)}${at ? ` (in ${at})` : ''}: ${firstLine(error)}`);
+    });
     [...matched].forEach(([file, pattern], i) => {
       const found = entitiesOf(mods[i]!);
       if (found.length === 0) {

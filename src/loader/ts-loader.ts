@@ -198,7 +198,69 @@ export function loadUserModule(file: string): Promise<Record<string, unknown>> {
 let loading: Promise<unknown> = Promise.resolve();
 const loadingNow = new AsyncLocalStorage<boolean>();
 
-async function loadNow(file: string): Promise<Record<string, unknown>> {
+/**
+ * Loads several user modules (the entity files a glob matched), in order, and returns their
+ * exports in that order. The ES modules among them are imported through one generated entry
+ * that imports each of them: Node instantiates an `import()` by walking the whole graph it
+ * reaches, so one `import()` per file walks files × depth jobs (quadratic when entities import
+ * each other in chains), where one entry walks each job once. Files run as CommonJS are
+ * required one by one (require() caches, and an import() of them would fail on Node 22).
+ * `blame` turns the error of the first file that fails into the one thrown: when the entry
+ * fails, the files are loaded one by one again to find it (the ones already evaluated are not
+ * run again), so the error is the same as if each had been imported alone.
+ */
+export function loadUserModules(files: string[], blame: (file: string, error: unknown) => unknown = (_f, e) => e): Promise<Record<string, unknown>[]> {
+  const run = () => loadAll(files, blame);
+  if (loadingNow.getStore()) return run();
+  const load = loading.then(() => loadingNow.run(true, run));
+  loading = load.then(
+    () => undefined,
+    () => undefined,
+  );
+  return load;
+}
+
+async function loadAll(files: string[], blame: (file: string, error: unknown) => unknown): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  const one = async (file: string) => {
+    try {
+      return await loadNow(file);
+    } catch (error) {
+      throw blame(file, error);
+    }
+  };
+  for (let i = 0; i < files.length; ) {
+    // A run of consecutive files that import() loads, as one entry: the order of evaluation
+    // stays the order of the list.
+    let end = i;
+    while (end < files.length && importable(files[end]!)) end++;
+    if (end - i > 1) {
+      const batch = files.slice(i, end);
+      let mods: Record<string, unknown>[] | undefined;
+      let failure: unknown;
+      try {
+        mods = await importTogether(batch);
+      } catch (error) {
+        failure = error;
+      }
+      if (mods) out.push(...mods);
+      else {
+        for (const file of batch) out.push(await one(file));
+        // Each file loads alone yet the entry failed: no file to blame, only a place.
+        locateLoadError(failure, (f) => served.get(f));
+        throw failure;
+      }
+      i = end;
+    } else {
+      out.push(await one(files[i]!));
+      i++;
+    }
+  }
+  return out;
+}
+
+/** The URL a user file is imported by (its real path), marked as the app's when it is. */
+function urlOf(file: string): { url: string; real: string; app: boolean } {
   let real = file;
   try {
     real = realpathSync(file);
@@ -208,6 +270,26 @@ async function loadNow(file: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(real).href;
   const app = installed && isAppTs(url);
   if (app) ours.add(url);
+  return { url, real, app };
+}
+
+/** Whether loadNow would import() the file (not require() it). */
+function importable(file: string): boolean {
+  const { real, app } = urlOf(file);
+  return !app || entryFormat(real) !== 'commonjs';
+}
+
+async function importTogether(files: string[]): Promise<Record<string, unknown>[]> {
+  const urls = files.map((f) => urlOf(f).url);
+  // A data: module may import absolute URLs; it is keyed by its text, so loading the same files
+  // again reuses it. Namespaces, not bindings: an import of a namespace never fails to link.
+  const source = `${urls.map((u, i) => `import * as m${i} from ${JSON.stringify(u)};`).join('\n')}\nexport default [${urls.map((_u, i) => `m${i}`).join(', ')}];\n`;
+  const entry = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { default: Record<string, unknown>[] };
+  return entry.default;
+}
+
+async function loadNow(file: string): Promise<Record<string, unknown>> {
+  const { url, real, app } = urlOf(file);
   try {
     if (!app || entryFormat(real) !== 'commonjs') return (await import(url)) as Record<string, unknown>;
     // require(), not import(): Node 22 cannot import() a CommonJS file that require()s an ES
