@@ -11,6 +11,8 @@ export interface EmitInput {
   branchLabels?: readonly string[];
   /** Written only when non-empty: `static readonly dependsOn = [...]`. */
   dependsOn?: readonly string[];
+  /** Written only when non-empty (by `squash`): `static readonly replaces = [...]`. */
+  replaces?: readonly string[];
   message: string;
   up: readonly Op[];
   /** Undefined when the change cannot be undone: `down()` then throws with a reason. */
@@ -19,7 +21,7 @@ export interface EmitInput {
   /** Where the base class is imported from in the emitted file. */
   importFrom?: string;
   /** The command that wrote it, for the header (default gen-migration). */
-  command?: 'gen-migration' | 'merge';
+  command?: 'gen-migration' | 'merge' | 'squash';
   /** `static transactional = false`: the migration of a change's online steps. */
   transactional?: false;
   /** The id of the migration that holds this one's online steps. */
@@ -81,7 +83,7 @@ export function emitMigration(input: EmitInput): string {
     properties: [
       { name: 'id', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: `'${input.id}'` },
       { name: 'parents', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: list(input.parents) },
-      ...(['branchLabels', 'dependsOn'] as const)
+      ...(['branchLabels', 'dependsOn', 'replaces'] as const)
         .filter((field) => input[field]?.length)
         .map((field) => ({ name: field, isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: list(input[field]!) })),
       ...(input.transactional === false ? [{ name: 'transactional', isStatic: true, isReadonly: true, hasOverrideKeyword: true, initializer: 'false' }] : []),

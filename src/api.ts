@@ -95,6 +95,12 @@ export async function mergeHeads(options: ConfigInput & { message: string; now?:
   return (await import('./commands/merge.ts')).mergeHeads(config, options);
 }
 
+/** Replaces `to` and everything before it with one migration that stands for them (`static replaces`). */
+export async function squashMigrations(options: ConfigInput & import('./commands/squash.ts').SquashOptions): Promise<import('./commands/squash.ts').SquashResult> {
+  const config = await resolveConfig(options);
+  return (await import('./commands/squash.ts')).squashHistory(config, options);
+}
+
 /** Rewrites the stored snapshot from the migration history. */
 export async function rebuildSnapshot(options: ConfigInput = {}): Promise<{ file: string; head: string | null; changed: boolean }> {
   const config = await resolveConfig(options);
@@ -133,7 +139,10 @@ export async function historyGraph(options: ConfigInput & { offline?: boolean; r
   if (!config.url || options.offline) return { migrations: entries() };
   try {
     const status = await (await import('./migrate/run.ts')).migrationStatus(config);
-    return { migrations: entries(new Set(status.applied.map((a) => a.id))) };
+    const applied = status.applied.map((a) => a.id);
+    // With a squash, the database may see the replaced migrations instead (history.ts).
+    const seen = history.forDatabase(applied);
+    return { migrations: historyEntries(seen, config.migrationsDir, new Set(applied), options.range !== undefined ? historyRange(seen, options.range) : undefined) };
   } catch (error) {
     return { migrations: entries(), note: `not marked against ${config.url.display}: ${(error as Error).message.split('\n')[0]}` };
   }

@@ -9,6 +9,7 @@ import { MigrateGroupCommand, SnapshotGroupCommand, TidemarkCli } from './help.t
 import { InitCommand } from './init.ts';
 import { MigrateCurrentCommand, MigrateHeadsCommand } from './revisions.ts';
 import { ShowCommand } from './show.ts';
+import { SquashCommand } from './squash.ts';
 import { MigrateDownCommand, MigrateResolveCommand, MigrateStatusCommand, MigrateUpCommand } from './migrate.ts';
 
 declare const TIDEMARK_VERSION: string;
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(MigrateHeadsCommand);
   cli.register(BaselineCommand);
   cli.register(MergeCommand);
+  cli.register(SquashCommand);
   cli.register(HistoryCommand);
   cli.register(ShowCommand);
   cli.register(SnapshotRebuildCommand);

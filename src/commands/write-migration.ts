@@ -16,10 +16,12 @@ export interface NewMigration {
   plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'>;
   /** The schema after it, cached as the schema at the head. */
   after: SchemaSnapshot;
-  command?: 'gen-migration' | 'merge';
+  command?: 'gen-migration' | 'merge' | 'squash';
   now?: () => Date;
   branchLabels?: string[];
   dependsOn?: string[];
+  /** A squash's replaced migrations. */
+  replaces?: string[];
   /** The heads besides the new migration once it is written (other branches'): stored with it in the snapshot. */
   otherHeads?: string[];
   /** The id, when the caller chose it (`nextMigrationId`); else one is stamped from the clock and message. */
@@ -50,6 +52,7 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
     parents: m.parents,
     ...(m.branchLabels?.length ? { branchLabels: m.branchLabels } : {}),
     ...(m.dependsOn?.length ? { dependsOn: m.dependsOn } : {}),
+    ...(m.replaces?.length ? { replaces: m.replaces } : {}),
     message: m.message,
     up: m.plan.up,
     down: m.plan.down,

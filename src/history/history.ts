@@ -7,6 +7,7 @@ import { HistoryError, TargetError } from '../errors.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { ambiguous, idCandidates, singleHead } from './resolve-id.ts';
+import { squashView } from './squash-view.ts';
 
 export interface MigrationNode {
   id: string;
@@ -19,6 +20,8 @@ export interface MigrationNode {
    * parents, so the branches stay separate heads.
    */
   dependsOn?: readonly string[];
+  /** The migrations a squash stands for (`static replaces`, written by `tidemark squash`). */
+  replaces?: readonly string[];
   /** The file as shown to the user (relative to the working directory). */
   file: string;
   /** SHA-256 of the file with line endings normalised, prefixed by the algorithm's name. */
@@ -37,19 +40,39 @@ export function checksumOf(text: string): string {
   return `${CHECKSUM_ALGORITHM}:${createHash('sha256').update(text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')).digest('hex')}`;
 }
 
-/** The migration files as a graph: every node names its parents, so branches and merges are data. */
+/**
+ * The migration files as a graph: every node names its parents, so branches and merges are data.
+ *
+ * A squash (`static replaces`) and the migrations it replaces are two spellings of one stretch
+ * of history, and a History holds one of them (see squash-view.ts): the squash, with every
+ * reference to a replaced id following the squash instead, or (for a database that applied
+ * only some of them, while their files exist) the replaced migrations without the squash.
+ */
 export class History {
   readonly nodes: ReadonlyMap<string, MigrationNode>;
   /** Parents before children; among unrelated migrations, the older id first. */
   readonly order: readonly string[];
+  /** Every file in the folder, whichever spelling this history uses. */
+  readonly loaded: readonly MigrationNode[];
+  /** A replaced id this history leaves out → the squash that stands for it here. */
+  readonly replacedBy: ReadonlyMap<string, string>;
+  /** Why the database this history was made for cannot use it (a squash it is part-way through, whose files are gone). */
+  readonly problem?: string;
 
-  constructor(nodes: MigrationNode[]) {
-    const map = new Map<string, MigrationNode>();
+  /** `nodes`: every migration file; `recorded`: what a database records as applied (none: the history as the files alone say it). */
+  constructor(nodes: MigrationNode[], recorded?: Iterable<string>) {
+    const seen = new Map<string, MigrationNode>();
     for (const n of nodes) {
-      const other = map.get(n.id);
+      const other = seen.get(n.id);
       if (other) throw new HistoryError(`duplicate migration id '${n.id}' in ${other.file} and ${n.file}`);
-      map.set(n.id, n);
+      seen.set(n.id, n);
     }
+    this.loaded = nodes;
+    const view = squashView(nodes, recorded);
+    this.replacedBy = view.replacedBy;
+    this.problem = view.problem;
+    nodes = view.nodes;
+    const map = new Map(nodes.map((n) => [n.id, n]));
     const labelled = new Map<string, string>();
     for (const n of nodes) {
       for (const p of n.parents) {
@@ -73,6 +96,55 @@ export class History {
 
   /** Branch label → the migration that carries it. */
   readonly labels: ReadonlyMap<string, string>;
+
+  /** This history as a database that records `applied` sees it (see squash-view.ts). */
+  forDatabase(applied: Iterable<string>): History {
+    return new History([...this.loaded], applied);
+  }
+
+  /**
+   * Recorded ids in this history's terms, in the order they ran: a replaced id stands for its
+   * squash (first place kept), a squash counts once, ids of neither kind are kept as they are.
+   */
+  appliedIds(recorded: readonly string[]): string[] {
+    // Part-way through a squash: its records stand for nothing here (the problem says why).
+    if (this.problem) return [...recorded];
+    return [...new Set(recorded.map((id) => this.canonical(id)))];
+  }
+
+  /** The id that stands for `id` in this history (its squash when it is replaced here). */
+  canonical(id: string): string {
+    let at = id;
+    for (let next = this.replacedBy.get(at); next !== undefined; next = this.replacedBy.get(at)) at = next;
+    return at;
+  }
+
+  /** Any file by id, a replaced migration's included. */
+  file(id: string): MigrationNode | undefined {
+    return this.nodes.get(id) ?? (this.#files ??= new Map(this.loaded.map((n) => [n.id, n]))).get(id);
+  }
+
+  #files?: Map<string, MigrationNode>;
+
+  /**
+   * The classes for the runner, in an order that suits either spelling of every squash: each
+   * squash's replaced migrations (those with files) just before it.
+   */
+  runOrder(): MigrationClass[] {
+    const byId = new Map(this.loaded.map((n) => [n.id, n]));
+    const out: MigrationNode[] = [];
+    const placed = new Set<string>();
+    const place = (n: MigrationNode) => {
+      if (placed.has(n.id)) return;
+      placed.add(n.id);
+      const replaced = (n.replaces ?? []).map((r) => byId.get(r)).filter((r): r is MigrationNode => r !== undefined);
+      for (const id of topologicalOrder(replaced.map((r) => ({ ...r, parents: r.parents.filter((p) => replaced.some((x) => x.id === p)), dependsOn: [] })))) place(byId.get(id)!);
+      out.push(n);
+    };
+    for (const id of this.order) place(this.nodes.get(id)!);
+    for (const n of this.loaded) place(n);
+    return out.map((n) => n.migration);
+  }
 
   get(id: string): MigrationNode | undefined {
     return this.nodes.get(id);
@@ -143,6 +215,8 @@ export class History {
     if (target === 'head' && !this.nodes.has(target)) return singleHead(this.heads(), target);
     const branch = /^(.+)@head$/.exec(target);
     if (branch && !this.nodes.has(target)) return this.branchHead(branch[1]!);
+    // A replaced migration's id (from an old note or script) names its squash.
+    if (this.replacedBy.has(target)) return this.canonical(target);
     const matches = idCandidates(this.order, target);
     if (matches.length > 1) throw ambiguous(target, matches);
     return matches[0];
@@ -156,7 +230,7 @@ export function badLabel(label: string): string | undefined {
   return undefined;
 }
 
-function topologicalOrder(nodes: MigrationNode[]): string[] {
+function topologicalOrder(nodes: Pick<MigrationNode, 'id' | 'parents' | 'dependsOn'>[]): string[] {
   const children = new Map<string, string[]>();
   const pending = new Map<string, number>();
   for (const n of nodes) {
@@ -235,6 +309,7 @@ export async function loadHistory(dir: string, cwd = process.cwd()): Promise<His
       parents: [...migration.parents],
       branchLabels: stringList(migration.branchLabels, 'branchLabels', shown),
       dependsOn: stringList(migration.dependsOn, 'dependsOn', shown),
+      replaces: stringList(migration.replaces, 'replaces', shown),
       file: shown,
       checksum: checksumOf(text),
       migration,

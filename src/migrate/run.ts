@@ -98,7 +98,7 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
   installTsLoader({ cacheDir: config.cacheDir });
   // Every file loads (and every id and parent checks out) before the database is touched.
   const history = config.loadedHistory ?? (await loadHistory(config.migrationsDir, process.cwd()));
-  const db = await openDatabase(url, config.tableName, history.order.map((id) => history.get(id)!.migration), config.projectRoot, {
+  const db = await openDatabase(url, config.tableName, history.runOrder(), config.projectRoot, {
     createDatabase: options !== 'read-only' && options.createDatabase === true,
   });
   let lock: RunLock | undefined;
@@ -113,7 +113,8 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
       }
       // After init: creating a database makes MikroORM build a new storage.
       const storage = db.migrator.versionTable;
-      for (const id of history.order) storage.checksums.set(id, history.get(id)!.checksum);
+      for (const n of history.loaded) storage.checksums.set(n.id, n.checksum);
+      storage.squashes = new Map(history.loaded.filter((n) => n.replaces?.length).map((n) => [n.id, n.replaces!]));
       if (lock) {
         const held = lock;
         storage.owner = held.owner;
@@ -125,8 +126,10 @@ export async function withSession<T>(config: ResolvedConfig, options: SessionOpt
       if (error instanceof TidemarkError) throw error;
       throw new DatabaseError(`${url.display}: ${redact(firstLine(error))}`);
     }
-    const executed = rows.filter((r) => r.status === 'applied').map((r) => r.name);
-    return await fn({ history, db, url, rows, executed, notices: [], dialectOptions: config.dialectOptions, lock });
+    const recorded = rows.filter((r) => r.status === 'applied').map((r) => r.name);
+    // Squashes (history.ts): this database's spelling of the history, its records in those terms.
+    const seen = history.forDatabase(recorded);
+    return await fn({ history: seen, db, url, rows, executed: seen.appliedIds(recorded), notices: [], dialectOptions: config.dialectOptions, lock });
   } finally {
     await lock?.release().catch(() => undefined);
     await db.close();

@@ -1,6 +1,7 @@
 import type { MikroORM, Transaction } from '@mikro-orm/core';
 import { defineEntity, p } from '@mikro-orm/core';
 import { Migrator as MikroMigrator, MigrationStorage } from '@mikro-orm/migrations';
+import { withSquashes } from '../history/squash-view.ts';
 import { DatabaseTable, type AbstractSqlDriver, type AbstractSqlPlatform, type EntityManager } from '@mikro-orm/sql';
 
 /** The DDL of the version table on `platform` (also printed by `migrate up --sql`). */
@@ -68,6 +69,11 @@ export class TidemarkStorage extends MigrationStorage {
   owner?: { host: string; pid: number; connection?: string };
   /** Called before anything is recorded: throws when the run no longer holds the lock. */
   guard?: () => Promise<void>;
+  /**
+   * Squash → the ids it replaces: a database that recorded all of them has the squash applied
+   * without a row of its own, and reverting the squash forgets their rows.
+   */
+  squashes = new Map<string, readonly string[]>();
 
   constructor(driver: AbstractSqlDriver, options: ConstructorParameters<typeof MigrationStorage>[1]) {
     super(driver, options);
@@ -157,7 +163,13 @@ export class TidemarkStorage extends MigrationStorage {
   }
 
   override async executed(): Promise<string[]> {
-    return (await this.rows()).filter((r) => r.status === 'applied').map((r) => r.name);
+    const names = (await this.rows()).filter((r) => r.status === 'applied').map((r) => r.name);
+    return withSquashes(this.squashes, names);
+  }
+
+  override async unlogMigration(params: { name: string }, tx?: Transaction): Promise<void> {
+    await super.unlogMigration(params, tx);
+    for (const replaced of this.squashes.get(this.getMigrationName(params.name)) ?? []) await this.unlogMigration({ name: replaced }, tx);
   }
 
   override async logMigration(params: { name: string }, tx?: Transaction): Promise<void> {

@@ -32,6 +32,7 @@ export interface MigrationClass {
   readonly parents: readonly string[];
   readonly branchLabels?: readonly string[];
   readonly dependsOn?: readonly string[];
+  readonly replaces?: readonly string[];
   readonly transactional: boolean;
   readonly name: string;
   new (...args: never[]): TidemarkMigration;
@@ -54,6 +55,11 @@ export abstract class TidemarkMigration extends Migration {
    * run first and their changes are in this one's starting schema, but the branches stay apart.
    */
   static readonly dependsOn: readonly string[] = [];
+  /**
+   * Written by `tidemark squash`: the migrations this one stands for. A database that applied
+   * all of them has this one applied; one that applied some carries on with their files.
+   */
+  static readonly replaces: readonly string[] = [];
   /**
    * `false` runs this migration outside any transaction, on its own (e.g. for PostgreSQL's
    * `CREATE INDEX CONCURRENTLY`); migrations before it are committed first.

@@ -1,0 +1,105 @@
+import { rmSync } from 'node:fs';
+import { startEmitter } from '../../codegen/emitter.ts';
+import type { ResolvedConfig } from '../config.ts';
+import { diff } from '../diff/diff.ts';
+import { HistoryError, TargetError } from '../errors.ts';
+import { firstLine, type History } from '../history/history.ts';
+import { schemaAt } from '../history/replay.ts';
+import { resolveId, slugOf } from '../history/resolve-id.ts';
+import { plan } from '../plan/plan.ts';
+import type { Step } from '../runtime/data.ts';
+import { normalizeSchema } from '../schema/normalize.ts';
+import { emptySchema, type SchemaSnapshot } from '../schema/types.ts';
+import { loadState } from './state.ts';
+import { writeMigration } from './write-migration.ts';
+
+export interface SquashOptions {
+  /** The last migration of the prefix to squash (id, prefix, slug or `head`). */
+  to: string;
+  message?: string;
+  now?: () => Date;
+}
+
+export interface SquashResult {
+  id: string;
+  file: string;
+  /** The migrations the new one stands for, in history order. */
+  replaces: string[];
+  /** Replaced migrations with hand-written SQL or data steps, which the squash does not carry. */
+  notCarried: { id: string; file: string; steps: number }[];
+}
+
+/**
+ * Writes one migration standing for `to` and everything before it (`static replaces`): its
+ * up() builds that stretch's schema from nothing, its down() drops it. Databases that applied
+ * some or all of the replaced migrations keep working (squash-view.ts); once every database is
+ * past them, their files can go.
+ */
+export async function squashHistory(config: ResolvedConfig, options: SquashOptions): Promise<SquashResult> {
+  const state = await loadState(config);
+  const { history } = state;
+  const what = `squash --to ${options.to}`;
+  const last = history.resolve(options.to) ?? resolveId(history.order, options.to, what, history.heads());
+  const replaces = history.lineage(last);
+  if (replaces.length < 2) throw new TargetError(`${what}: ${last} is the first migration, there is nothing to squash into it; name a later one`);
+  refuseOpenRange(history, last, new Set(replaces), what);
+
+  const notCarried: SquashResult['notCarried'] = [];
+  for (const id of replaces) {
+    const node = history.get(id)!;
+    let steps: Step[];
+    try {
+      steps = await (node.migration as unknown as { recordSteps(m: 'up'): Promise<Step[]> }).recordSteps('up');
+    } catch (error) {
+      throw new HistoryError(`migration ${id} (${node.file}): up() failed without a database: ${firstLine(error)}`);
+    }
+    const handWritten = steps.filter((s) => s.kind === 'sql' || s.kind === 'data').length;
+    if (handWritten) notCarried.push({ id, file: node.file, steps: handWritten });
+  }
+
+  const target = schemaAt(state.states, last);
+  const p = plan(emptySchema(), diff(emptySchema(), target));
+  if (!sameSchema(p.after, target)) throw new HistoryError(`${what}: the operations built from an empty schema do not reproduce the schema at ${last}; nothing was written`);
+
+  const emitter = startEmitter();
+  let written: { id: string; file: string };
+  try {
+    const message = options.message?.trim() || `squash ${slugOf(last) ?? last}`;
+    written = await writeMigration(config, state.newest, emitter, { message, parents: [], replaces, plan: p, after: state.schema, now: options.now, command: 'squash' });
+  } finally {
+    emitter.close();
+  }
+  // The heads keep their schema: read back, replayed and cached as the files now say.
+  try {
+    const after = await loadState(config);
+    if (!sameSchema(after.schema, state.schema)) throw new HistoryError(`the history's schema changed`);
+  } catch (error) {
+    rmSync(written.file, { force: true });
+    await loadState(config).catch(() => undefined);
+    throw new HistoryError(`${what}: the written squash did not check out (${firstLine(error)}); it was removed, nothing changed`);
+  }
+  return { ...written, replaces, notCarried };
+}
+
+/**
+ * A squash is one node: a migration outside the range may follow `last`, but one that follows
+ * any other migration of the range is a branch starting inside it, which the squash would cut.
+ */
+function refuseOpenRange(history: History, last: string, range: ReadonlySet<string>, what: string): void {
+  const branches: string[] = [];
+  for (const id of history.order) {
+    if (range.has(id)) continue;
+    const node = history.get(id)!;
+    for (const p of [...node.parents, ...(node.dependsOn ?? [])]) if (range.has(p) && p !== last) branches.push(`${id} follows ${p}`);
+  }
+  if (branches.length) {
+    throw new HistoryError(
+      `${what}: the history branches inside the range (${branches.join('; ')}): merge those branches past ${last} first ('tidemark merge'), or squash to an earlier migration; nothing was written`,
+    );
+  }
+}
+
+function sameSchema(a: SchemaSnapshot, b: SchemaSnapshot): boolean {
+  const plain = (s: SchemaSnapshot) => JSON.stringify({ ...normalizeSchema(s), head: null });
+  return plain(a) === plain(b);
+}

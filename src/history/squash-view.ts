@@ -1,0 +1,102 @@
+import { HistoryError } from '../errors.ts';
+import type { MigrationNode } from './history.ts';
+
+/**
+ * Which spelling of each squash a history uses, Django's rule for `replaces`:
+ *
+ * - the squash, with its replaced migrations left out and every parent or dependency naming one
+ *   of them following the squash instead, when the database records none of them (a fresh
+ *   database), all of them (the squash counts as applied; no row changes), or the squash
+ *   itself; and always when no database is consulted;
+ * - the replaced migrations, without the squash, when the database records some but not all
+ *   of them: it carries on with the old files;
+ * - an error when such a database meets a folder where those files are gone.
+ *
+ * Squashes of squashes nest: a squash counts as applied when everything it replaces does.
+ */
+export function squashView(all: readonly MigrationNode[], recorded?: Iterable<string>): { nodes: MigrationNode[]; replacedBy: Map<string, string>; problem?: string } {
+  const squashes = all.filter((n) => n.replaces?.length).sort((a, b) => (a.id < b.id ? -1 : 1));
+  if (!squashes.length) return { nodes: [...all], replacedBy: new Map() };
+  let problem: string | undefined;
+  const byId = new Map(all.map((n) => [n.id, n]));
+  const replacesOf = new Map(squashes.map((s) => [s.id, s.replaces!]));
+  for (const s of squashes) {
+    if (s.replaces!.includes(s.id)) throw new HistoryError(`migration ${s.id} (${s.file}) replaces itself`);
+  }
+  const applied = effectivelyApplied(replacesOf, recorded ?? []);
+  const touched = (id: string): boolean => applied.has(id) || (replacesOf.get(id) ?? []).some(touched);
+
+  const dropped = new Set<string>();
+  const replacedBy = new Map<string, string>();
+  const collapse = (squash: string, id: string) => {
+    dropped.add(id);
+    replacedBy.set(id, squash);
+    // A squash inside a squash goes with everything it replaces.
+    for (const inner of replacesOf.get(id) ?? []) collapse(squash, inner);
+  };
+  // Newest first: an outer squash decides for the squashes it replaces.
+  for (const s of [...squashes].reverse()) {
+    if (dropped.has(s.id)) continue;
+    const replaced = s.replaces!;
+    const partial = recorded !== undefined && !applied.has(s.id) && replaced.some(touched);
+    if (!partial) {
+      for (const r of replaced) collapse(s.id, r);
+      continue;
+    }
+    const gone = replaced.filter((r) => !byId.has(r));
+    if (gone.length) {
+      const done = replaced.filter(touched);
+      // Reported by the integrity check (status shows it; up and down refuse); meanwhile the squash stands.
+      for (const r of replaced) collapse(s.id, r);
+      problem ??= (
+        `the database has applied ${done.join(', ')} but not all of the ${replaced.length} migrations squashed into ${s.id} (${s.file}), and the file${gone.length === 1 ? '' : 's'} of ${gone.join(', ')} ${gone.length === 1 ? 'is' : 'are'} gone: restore them (e.g. from git), run 'tidemark migrate up' on this database, then delete them again`
+      );
+      continue;
+    }
+    dropped.add(s.id);
+  }
+  const follow = (id: string) => {
+    let at = id;
+    for (let next = replacedBy.get(at); next !== undefined; next = replacedBy.get(at)) at = next;
+    return at;
+  };
+  const nodes = all
+    .filter((n) => !dropped.has(n.id))
+    .map((n) => {
+      const parents = [...new Set(n.parents.map(follow))];
+      const dependsOn = [...new Set((n.dependsOn ?? []).map(follow))].filter((d) => !parents.includes(d));
+      const same = parents.length === n.parents.length && parents.every((p, i) => p === n.parents[i]) && dependsOn.length === (n.dependsOn ?? []).length;
+      return same ? n : { ...n, parents, dependsOn };
+    });
+  return { nodes, replacedBy, ...(problem ? { problem } : {}) };
+}
+
+/** The recorded ids, with every squash whose replaced migrations all count as applied. */
+export function effectivelyApplied(replacesOf: ReadonlyMap<string, readonly string[]>, recorded: Iterable<string>): Set<string> {
+  const applied = new Set(recorded);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [s, replaced] of replacesOf) {
+      if (!applied.has(s) && replaced.every((r) => applied.has(r))) {
+        applied.add(s);
+        grew = true;
+      }
+    }
+  }
+  return applied;
+}
+
+/**
+ * `recorded` (in the order they ran) with each squash that counts as applied without a row of
+ * its own placed right after the last of its replaced ids, where it would have run.
+ */
+export function withSquashes(replacesOf: ReadonlyMap<string, readonly string[]>, recorded: readonly string[]): string[] {
+  const out = [...recorded];
+  const applied = effectivelyApplied(replacesOf, recorded);
+  for (const [s, replaced] of [...replacesOf].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (!applied.has(s) || out.includes(s)) continue;
+    const at = Math.max(...replaced.map((r) => out.indexOf(r)));
+    out.splice(at + 1, 0, s);
+  }
+  return out;
+}

@@ -1,0 +1,257 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkProject, historyGraph, migrateDown, migrateUp, migrationStatus, squashMigrations, verifyMigrations } from '../../src/api.ts';
+import type { DialectName } from '../../src/dialect/dialect.ts';
+import { introspect } from '../../src/introspect/introspect.ts';
+import { openDatabase } from '../../src/migrate/database.ts';
+import { parseDatabaseUrl } from '../../src/url.ts';
+import { TestProject } from '../e2e/project.ts';
+import { migration, trialDatabase } from './runner-fixtures.ts';
+import { unavailable, type ServerKind } from './servers.ts';
+
+/**
+ * `tidemark squash --to <id>` on databases at every point of the squashed range and past it:
+ * after the squash every one of them reaches the head with `migrate up` and its live schema is
+ * the history's; with the replaced files deleted the same holds, a fresh database runs the
+ * squash alone, and one that applied only part of the range is refused with the way out.
+ */
+const ID = ['20260501000001_authors', '20260501000002_books', '20260501000003_author_bio', '20260501000004_book_pages', '20260501000005_reviews'];
+const BODIES = [
+  `    this.createTable('author', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+      t.column('name', { type: 'string', length: 80 });
+    });`,
+  `    this.createTable('book', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+      t.column('title', { type: 'string', length: 100 });
+      t.column('author_id', { type: 'integer' });
+      t.index('book_author_id_index', ['author_id']);
+      t.foreignKey('book_author_id_foreign', ['author_id'], 'author', ['id'], { onDelete: 'cascade' });
+    });`,
+  `    this.addColumn('author', 'bio', { type: 'text', nullable: true });
+    this.sql("insert into author (id, name) values (1, 'seed')");`,
+  `    this.addColumn('book', 'pages', { type: 'integer', nullable: true });
+    this.renameColumn('book', 'title', 'heading');
+    this.createIndex('book', 'book_heading_index', ['heading']);`,
+  `    this.createTable('review', (t) => {
+      t.column('id', { type: 'integer', primary: true });
+      t.column('book_id', { type: 'integer' });
+      t.foreignKey('review_book_id_foreign', ['book_id'], 'book', ['id']);
+    });`,
+];
+const DOWNS = [
+  `    this.dropTable('author');`,
+  `    this.dropTable('book');`,
+  `    this.dropColumn('author', 'bio');`,
+  `    this.dropIndex('book', 'book_heading_index');
+    this.renameColumn('book', 'heading', 'title');
+    this.dropColumn('book', 'pages');`,
+  `    this.dropTable('review');`,
+];
+const file = (i: number) => `import { TidemarkMigration } from 'tidemark';
+
+export class M${ID[i]!.slice(0, 14)} extends TidemarkMigration {
+  static override readonly id = '${ID[i]}';
+  static override readonly parents = ${JSON.stringify(i ? [ID[i - 1]] : [])};
+
+  override up(): void {
+${BODIES[i]}
+  }
+
+  override down(): void {
+${DOWNS[i]}
+  }
+}
+`;
+const NOW = new Date('2026-06-01T00:00:00Z');
+const SQUASH = '20260601000000_squash_book_pages';
+
+function writeHistory(p: TestProject): void {
+  ID.forEach((id, i) => p.write(`migrations/${id}.ts`, file(i)));
+}
+
+async function versionRows(dir: string, url: string): Promise<string[]> {
+  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', [], dir);
+  try {
+    return (await db.execute('select name from tidemark_migrations order by id')).map((r) => String(r.name));
+  } catch (error) {
+    // A database nothing ran on has no version table.
+    if (/no such table|does not exist|doesn't exist/i.test(String((error as Error).message))) return [];
+    throw error;
+  } finally {
+    await db.close();
+  }
+}
+
+async function liveTables(dir: string, url: string, dialect: DialectName): Promise<string[]> {
+  const db = await openDatabase(parseDatabaseUrl(url, dir, 'test'), 'tidemark_migrations', [], dir);
+  try {
+    return (await introspect((sql, params) => db.execute(sql, params), dialect, ['tidemark_migrations', 'tidemark_migrations_lock'])).tables.map((t) => t.name).filter((t) => !t.startsWith('tidemark_')).sort();
+  } finally {
+    await db.close();
+  }
+}
+
+const targets: { name: DialectName; server?: ServerKind }[] = [{ name: 'sqlite' }, { name: 'postgresql', server: 'postgresql' }, { name: 'mariadb', server: 'mariadb' }];
+
+for (const target of targets) {
+  const skip = target.server ? await unavailable(target.server) : undefined;
+  describe.skipIf(Boolean(skip))(`squash on ${target.name}${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const cleanup: (() => Promise<void> | void)[] = [];
+    afterAll(async () => {
+      for (const c of cleanup.reverse()) await c();
+    });
+    const database = async (p: TestProject, name: string) => {
+      const db = await trialDatabase(target.name, p, name);
+      cleanup.push(db.drop);
+      return db.url;
+    };
+    const inputs = (p: TestProject, url?: string) => ({ inline: { entities: [], migrations: './migrations' }, cwd: p.dir, ...(url ? { url } : {}) });
+
+    /** At the head, nothing pending, and the live schema is the one its applied migrations make. */
+    async function atHead(p: TestProject, url: string, head: string[]) {
+      const status = await migrationStatus(inputs(p, url));
+      expect(status.pending).toEqual([]);
+      expect(status.current).toEqual([ID[4]]);
+      expect(status.applied.map((a) => a.id)).toEqual(head);
+      expect(status.driftError).toBeUndefined();
+      expect(status.drift).toEqual([]);
+      expect(status.notices.filter((n) => n.startsWith('problem'))).toEqual([]);
+      expect(await liveTables(p.dir, url, target.name)).toEqual(['author', 'book', 'review']);
+    }
+
+    it('databases at every point of the range and past it reach the head, before and after the replaced files are deleted', async () => {
+      const p = new TestProject(null as never);
+      cleanup.push(() => p.dispose());
+      writeHistory(p);
+      // Point k: the first k migrations applied (0: a fresh database; 5: past the range).
+      const at: string[] = [];
+      const late: string[] = [];
+      for (let k = 0; k <= 5; k++) {
+        const url = await database(p, `at${k}`);
+        if (k) await migrateUp({ ...inputs(p, url), to: ID[k - 1] });
+        at.push(url);
+        // The same points, left alone until the replaced files are gone.
+        const other = await database(p, `late${k}`);
+        if (k) await migrateUp({ ...inputs(p, other), to: ID[k - 1] });
+        late.push(other);
+      }
+      const rowsBefore = await Promise.all(at.map((url) => versionRows(p.dir, url)));
+
+      const squashed = await squashMigrations({ ...inputs(p), to: ID[3]!, now: () => NOW });
+      expect(squashed.id).toBe(SQUASH);
+      expect(squashed.replaces).toEqual(ID.slice(0, 4));
+      expect(squashed.notCarried.map((n) => n.id)).toEqual([ID[2]]);
+      const code = p.read(`migrations/${SQUASH}.ts`);
+      expect(code).toContain(`static override readonly replaces = ['${ID.slice(0, 4).join("', '")}'];`);
+      expect(code).toContain('static override readonly parents = [];');
+      // Offline, the squash stands where its migrations stood.
+      expect((await historyGraph({ ...inputs(p), offline: true })).migrations.map((m) => m.id)).toEqual([ID[4], SQUASH]);
+
+      for (let k = 0; k <= 5; k++) {
+        // Recognised, no row changed: status before any run.
+        const before = await migrationStatus(inputs(p, at[k]));
+        if (k >= 4) expect(before.applied.map((a) => a.id)).toEqual(k === 5 ? [SQUASH, ID[4]] : [SQUASH]);
+        else if (k > 0) expect(before.applied.map((a) => a.id)).toEqual(ID.slice(0, k));
+        expect(await versionRows(p.dir, at[k]!)).toEqual(rowsBefore[k]);
+        await migrateUp(inputs(p, at[k]));
+        // Fresh: the squash alone; partly applied: the rest of the old files, then all of them count as the squash.
+        await atHead(p, at[k]!, [SQUASH, ID[4]!]);
+        const rows = await versionRows(p.dir, at[k]!);
+        expect(rows).toEqual(k === 0 ? [SQUASH, ID[4]] : ID);
+        const graph = await historyGraph(inputs(p, at[k]));
+        expect(graph.note).toBeUndefined();
+        expect(graph.migrations.every((m) => m.applied)).toBe(true);
+      }
+      // No entities here: only what check says about the history and the database counts.
+      const problems = async (url: string) => (await checkProject(inputs(p, url))).problems.filter((x) => x.code !== 'uncaptured-changes');
+      expect(await problems(at[1]!)).toEqual([]);
+      expect((await verifyMigrations(inputs(p))).ok).toBe(true);
+
+      // Every database is past the range: the replaced files go.
+      for (const id of ID.slice(0, 4)) p.remove(`migrations/${id}.ts`);
+      for (let k = 0; k <= 5; k++) {
+        await migrateUp(inputs(p, at[k]));
+        await atHead(p, at[k]!, [SQUASH, ID[4]!]);
+      }
+      expect(await problems(at[5]!)).toEqual([]);
+      expect((await verifyMigrations(inputs(p))).ok).toBe(true);
+      const fresh = await database(p, 'fresh');
+      await migrateUp(inputs(p, fresh));
+      await atHead(p, fresh, [SQUASH, ID[4]!]);
+      // Databases that never saw the squash: at base or past the range they carry on; part-way through, they are refused.
+      for (let k = 0; k <= 5; k++) {
+        if (k === 0 || k >= 4) {
+          await migrateUp(inputs(p, late[k]));
+          await atHead(p, late[k]!, [SQUASH, ID[4]!]);
+          continue;
+        }
+        const rows = await versionRows(p.dir, late[k]!);
+        await expect(migrateUp(inputs(p, late[k]))).rejects.toThrow(
+          new RegExp(`applied ${ID.slice(0, k).join(', ')} but not all of the 4 migrations squashed into ${SQUASH} .*restore them .*migrate up.*then delete them again`),
+        );
+        expect(await versionRows(p.dir, late[k]!)).toEqual(rows);
+        expect((await migrationStatus(inputs(p, late[k]))).notices.join('\n')).toMatch(/^problem: .*squashed into/m);
+      }
+
+      // Down over the squash: on a database that recorded the replaced migrations, and on a fresh one.
+      for (const url of [at[4]!, fresh]) {
+        await migrateDown({ ...inputs(p, url), to: 'base' });
+        expect(await versionRows(p.dir, url)).toEqual([]);
+        expect(await liveTables(p.dir, url, target.name)).toEqual([]);
+        await migrateUp(inputs(p, url));
+        await atHead(p, url, [SQUASH, ID[4]!]);
+      }
+    });
+
+    it('migrate down over the squash on a fresh database, with the replaced files still there', async () => {
+      const p = new TestProject(null as never);
+      cleanup.push(() => p.dispose());
+      writeHistory(p);
+      await squashMigrations({ ...inputs(p), to: ID[3]!, now: () => NOW });
+      const url = await database(p, 'down');
+      await migrateUp(inputs(p, url));
+      expect(await versionRows(p.dir, url)).toEqual([SQUASH, ID[4]]);
+      const down = await migrateDown({ ...inputs(p, url), to: 'base' });
+      expect(down.ran).toEqual([ID[4], SQUASH]);
+      expect(await versionRows(p.dir, url)).toEqual([]);
+      expect(await liveTables(p.dir, url, target.name)).toEqual([]);
+    });
+  });
+}
+
+describe('squash refusals', () => {
+  it('across unmerged branches: one line naming the branch, exit code 1, no file written', () => {
+    const p = new TestProject(null as never);
+    try {
+      p.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: [],\n  migrations: './migrations',\n});\n`);
+      p.write(`migrations/${ID[0]}.ts`, migration(ID[0]!, [], BODIES[0]!));
+      p.write(`migrations/${ID[1]}.ts`, migration(ID[1]!, [ID[0]!], BODIES[1]!));
+      p.write(`migrations/20260501000009_side.ts`, migration('20260501000009_side', [ID[0]!], `    this.addColumn('author', 'nick', { type: 'string', nullable: true });`));
+      const before = p.migrations();
+      const r = p.run(['squash', '--to', ID[1]!]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(`the history branches inside the range (20260501000009_side follows ${ID[0]})`);
+      expect(p.migrations()).toEqual(before);
+      // Squashing the stretch before the branch point is fine: the branch follows its last migration.
+      const ok = p.run(['squash', '--to', ID[0]!]);
+      expect(ok.code).toBe(1);
+      expect(ok.stderr).toContain('is the first migration, there is nothing to squash');
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('the generated squash is a snapshot', async () => {
+    const p = new TestProject(null as never);
+    try {
+      writeHistory(p);
+      await squashMigrations({ inline: { entities: [], migrations: './migrations' }, cwd: p.dir, to: ID[3]!, now: () => NOW });
+      await expect(readFileSync(join(p.dir, 'migrations', `${SQUASH}.ts`), 'utf8')).toMatchFileSnapshot('../snapshots/squash.ts');
+    } finally {
+      p.dispose();
+    }
+  });
+});
