@@ -8,6 +8,8 @@ import { installTsLoader } from '../loader/ts-loader.ts';
 import { isDataStep, type Step } from '../runtime/data.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { historyEntries, type HistoryEntry } from './history-view.ts';
+import { describeLock, type LockClass } from '../plan/locks.ts';
+import type { ClassifiedOp } from '../migrate/sql-script.ts';
 
 export interface ShowOptions {
   /** An id, a unique prefix, the slug, or `head`. */
@@ -24,6 +26,33 @@ export interface ShowResult extends Omit<HistoryEntry, 'applied' | 'current'> {
   dialect: DialectName | null;
   /** What `migrate up` runs for this migration alone (its statements and version row), null without a dialect. */
   sql: string | null;
+  /**
+   * Each operation of `up` with what it locks on `dialect` (README: Locks and online changes), null
+   * without a dialect. `code` (TM2xx) and `safeAlternative` only where it is flagged; `lock` null for hand-written SQL.
+   */
+  locks: ShownLock[] | null;
+}
+
+export interface ShownLock {
+  operation: string;
+  code: string | null;
+  lock: string | null;
+  blocks: LockClass['blocks'] | null;
+  duration: LockClass['duration'] | null;
+  note: string | null;
+  safeAlternative: string | null;
+}
+
+function shownLock({ op, lock }: ClassifiedOp): ShownLock {
+  return {
+    operation: describeOp(op),
+    code: lock?.code ?? null,
+    lock: lock?.lock ?? null,
+    blocks: lock?.blocks ?? null,
+    duration: lock?.duration ?? null,
+    note: lock?.note ?? null,
+    safeAlternative: lock?.safeAlternative ?? null,
+  };
 }
 
 /** A step in words: a typed operation as `check` lists it, hand-written SQL by its start. */
@@ -63,11 +92,12 @@ export async function showMigration(config: ResolvedConfig, options: ShowOptions
   }
   const dialect = options.dialect ?? config.url?.dialect ?? null;
   let sql: string | null = null;
+  let locks: ShownLock[] | null = null;
   if (dialect) {
     const { migrationSql } = await import('../migrate/sql-script.ts');
-    sql = await migrationSql(config, { direction: 'up', only: id, dialect: dialect as DialectName });
+    sql = await migrationSql(config, { direction: 'up', only: id, dialect: dialect as DialectName, onLocks: (_id, ops) => void (locks = ops.map(shownLock)) });
   }
-  return { ...entry, operations: { up, down, ...(downError !== undefined ? { downError } : {}) }, dialect, sql };
+  return { ...entry, operations: { up, down, ...(downError !== undefined ? { downError } : {}) }, dialect, sql, locks };
 }
 
 export function renderShow(r: ShowResult): string {
@@ -85,6 +115,17 @@ export function renderShow(r: ShowResult): string {
     'Down:',
     ...(r.operations.down ? list(r.operations.down) : [`  cannot be recorded: ${r.operations.downError}`]),
   ];
+  if (r.locks) {
+    out.push(`Locks (${r.dialect}):`);
+    if (!r.locks.length) out.push('  (nothing)');
+    for (const l of r.locks) {
+      if (!l.lock) out.push(`  ${l.operation}: hand-written SQL, not classified`);
+      else {
+        out.push(`  ${l.code ? `${l.code} ` : ''}${l.operation}: ${describeLock(l as LockClass)}`);
+        if (l.safeAlternative) out.push(`    safe form: ${l.safeAlternative}`);
+      }
+    }
+  }
   if (r.sql) out.push(`SQL (${r.dialect}):`, r.sql.trimEnd());
   else out.push('SQL:      no dialect: pass --dialect sqlite|postgresql|mysql|mariadb or --url');
   return out.join('\n');

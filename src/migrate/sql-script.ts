@@ -1,13 +1,16 @@
 import type { ResolvedConfig } from '../config.ts';
-import type { DialectName } from '../dialect/dialect.ts';
+import type { Dialect, DialectName } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, TargetError, UsageError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
 import { runSchemas } from '../history/replay.ts';
 import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
-import { compileSteps } from '../runtime/compile.ts';
-import type { Step } from '../runtime/data.ts';
+import type { Op } from '../diff/ops.ts';
+import { classify, describeLock, trackCreated, type LockClass } from '../plan/locks.ts';
+import { isDataStep, type DataStep, type Step } from '../runtime/data.ts';
+import { applyOp } from '../schema/apply.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { offlinePlatform } from './database.ts';
 import { downTargets, upIds, upTarget, type DownOptions, type UpOptions } from './run.ts';
@@ -27,6 +30,46 @@ export interface SqlScriptOptions {
    * its statements and its version row, without the version table.
    */
   only?: string;
+  /** Told each migration's operations with what each locks on the dialect (`show`), in the order they run. */
+  onLocks?: (id: string, ops: ClassifiedOp[]) => void;
+}
+
+export interface ClassifiedOp {
+  op: Op;
+  /** Null for hand-written SQL, which is not classified. */
+  lock: LockClass | null;
+}
+
+/** `-- TM201 SHARE on "user"; blocks writes; …; safe form: …`, or `-- lock: …` when not flagged. */
+export function lockComment(lock: LockClass): string {
+  return lock.code ? `-- ${lock.code} ${describeLock(lock)}; safe form: ${lock.safeAlternative}` : `-- lock: ${describeLock(lock)}`;
+}
+
+/**
+ * As `compileSteps`, one group per operation: its statements and its lock classification
+ * (each operation compiled and classified against the schema it meets, in the dialect's order).
+ */
+function* compileGroups(steps: readonly Step[], start: SchemaSnapshot, dialect: Dialect): Generator<{ op: Op; lock: LockClass | null; sql: string[] } | DataStep> {
+  let schema = start;
+  const fresh = new Set<string>();
+  let run: Op[] = [];
+  function* flush() {
+    for (const op of dialect.order ? dialect.order(run, schema) : run) {
+      yield { op, lock: classify(op, schema, dialect.name, fresh), sql: dialect.compile(op, schema) };
+      trackCreated(fresh, op);
+      schema = applyOp(schema, op);
+    }
+    run = [];
+  }
+  for (const step of steps) {
+    if (!isDataStep(step)) {
+      run.push(step);
+      continue;
+    }
+    yield* flush();
+    yield step;
+  }
+  yield* flush();
 }
 
 const DIALECTS: DialectName[] = ['sqlite', 'postgresql', 'mysql', 'mariadb'];
@@ -105,11 +148,18 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
     else begin();
     lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}${alone ? ' (outside a transaction)' : ''}`);
     for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
-    for (const step of compileSteps(steps, start, dialect)) {
-      if (typeof step === 'string') emit(step);
+    const classified: ClassifiedOp[] = [];
+    for (const step of compileGroups(steps, start, dialect)) {
+      if ('sql' in step) {
+        classified.push({ op: step.op, lock: step.lock });
+        // What the app waits for while this group runs, above its statements.
+        if (step.lock && step.sql.length) lines.push(lockComment(step.lock));
+        for (const sql of step.sql) emit(sql);
+      }
       // Its SQL depends on the data it finds: there is nothing to print, so say where it runs.
       else lines.push(`-- data step${step.description ? ` (${step.description.replace(/\s+/g, ' ')})` : ''}: runs only live (migrate ${options.direction}), not in this script`);
     }
+    options.onLocks?.(id, classified);
     if (options.direction === 'up') {
       const cols = ['name', 'status', 'started_at', 'finished_at', 'checksum'].map(q).join(', ');
       const checksum = platform.quoteValue(history.get(id)!.checksum);

@@ -27,7 +27,11 @@ export type LockCode =
   | 'TM207';
 
 export type Blocks = 'nothing' | 'writes' | 'reads and writes';
-/** `instant`: catalog only, once the lock is granted; `scan`/`rewrite`: time proportional to the table's size. */
+/**
+ * How long the lock that blocks the application is held (or, where nothing is blocked, how long the
+ * work takes): `instant` is catalog only once the lock is granted; `scan` and `rewrite` take time
+ * proportional to the table's size.
+ */
 export type Duration = 'instant' | 'scan' | 'rewrite';
 
 export interface LockClass {
@@ -105,7 +109,14 @@ const q = (name: string) => `"${name}"`;
  */
 export function classify(op: Op, before: SchemaSnapshot, dialect: DialectName, fresh: ReadonlySet<string> = new Set()): LockClass | null {
   if (op.kind === 'sql') return null;
-  if (op.kind === 'createTable') return { lock: 'a new table', blocks: 'nothing', duration: 'instant', note: 'nothing else to wait for' };
+  if (op.kind === 'createTable') {
+    // PostgreSQL locks the tables its foreign keys reference, against writes, for the instant it takes.
+    const referenced = dialect === 'postgresql' ? [...new Set(op.table.foreignKeys.map((f) => f.referencedTable))].filter((t) => t !== op.table.name) : [];
+    if (referenced.length) {
+      return { lock: `SHARE ROW EXCLUSIVE on ${referenced.map(q).join(', ')}`, blocks: 'writes', duration: 'instant', note: 'a new table; its foreign keys lock the tables they reference' };
+    }
+    return { lock: 'a new table', blocks: 'nothing', duration: 'instant', note: 'nothing else to wait for' };
+  }
   const table = op.kind === 'renameTable' ? op.from : op.table;
   const c = dialect === 'postgresql' ? postgres(op, before) : dialect === 'sqlite' ? sqlite(op, before) : mariadb(op, before);
   if (fresh.has(table)) {
@@ -122,9 +133,7 @@ export function classifyAll(ops: readonly Op[], before: SchemaSnapshot, dialect:
   let schema = before;
   for (const op of ops) {
     out.push({ op, lock: classify(op, schema, dialect, fresh) });
-    if (op.kind === 'createTable') fresh.add(op.table.name);
-    if (op.kind === 'renameTable' && fresh.delete(op.from)) fresh.add(op.to);
-    if (op.kind === 'dropTable') fresh.delete(op.table);
+    trackCreated(fresh, op);
     try {
       schema = applyOp(schema, op);
     } catch {
@@ -132,6 +141,13 @@ export function classifyAll(ops: readonly Op[], before: SchemaSnapshot, dialect:
     }
   }
   return out;
+}
+
+/** Keeps `fresh` (the tables a migration has created so far) up to date past `op`. */
+export function trackCreated(fresh: Set<string>, op: Op): void {
+  if (op.kind === 'createTable') fresh.add(op.table.name);
+  if (op.kind === 'renameTable' && fresh.delete(op.from)) fresh.add(op.to);
+  if (op.kind === 'dropTable') fresh.delete(op.table);
 }
 
 /** The flagged operations of a migration, as warnings with their safe form. */
@@ -305,7 +321,10 @@ function pgAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: bo
       if (to.default !== undefined || to.defaultRaw !== undefined || to.defaultNow) {
         parts.push({ lock: `ROW EXCLUSIVE on ${q(table)}, row locks until commit`, blocks: 'writes', duration: 'scan', note: 'an UPDATE gives the NULL rows the default (writes to those rows wait until commit)' });
       }
-      if (online) parts.push({ lock: SUE(table), blocks: 'nothing', duration: 'scan', note: 'NOT NULL through a validated check: VALIDATE scans while writes go on, SET NOT NULL then needs no scan' });
+      if (online) {
+        parts.push({ lock: SUE(table), blocks: 'nothing', duration: 'scan', note: 'VALIDATE scans while reads and writes go on' });
+        parts.push({ lock: AE(table), blocks: 'reads and writes', duration: 'instant', note: 'NOT NULL through a validated check: adding it NOT VALID and SET NOT NULL (no scan) are catalog only' });
+      }
       else parts.push({ code: 'TM205', lock: AE(table), blocks: 'reads and writes', duration: 'scan', note: 'SET NOT NULL scans every row while reads and writes wait', safeAlternative: SAFE.pgNotNull });
     }
   }
@@ -354,7 +373,8 @@ function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sch
       if (op.online) return { lock: algo('INPLACE', 'NONE', op.table, true), blocks: 'nothing', duration: 'scan', note: 'builds while writes go on; refused rather than copied' };
       return { lock: algo('NOCOPY', 'NONE', op.table), blocks: 'nothing', duration: 'scan', note: 'builds while writes go on; { online: true } states it, so the server refuses instead of copying' };
     case 'dropIndex':
-      return { lock: algo('NOCOPY', 'NONE', op.table, op.online === true), blocks: 'nothing', duration: 'instant', note: 'catalog only' };
+      if (op.online) return { lock: algo('INPLACE', 'NONE', op.table, true), blocks: 'nothing', duration: 'instant', note: 'catalog only; refused rather than copied' };
+      return { lock: algo('NOCOPY', 'NONE', op.table), blocks: 'nothing', duration: 'instant', note: 'catalog only' };
     case 'addForeignKey':
       return { code: 'TM203', lock: algo('COPY', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'with foreign_key_checks on, adding a foreign key copies the table while writes wait', safeAlternative: SAFE.osc };
     case 'addCheck':

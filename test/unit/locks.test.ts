@@ -55,7 +55,10 @@ describe('PostgreSQL 15', () => {
     expect(brief(plain)).toEqual(['TM205', 'reads and writes', 'scan']);
     expect(plain.lock).toBe('ACCESS EXCLUSIVE on "order"');
     expect(plain.safeAlternative).toMatch(/online: true/);
-    expect(brief(pg(alter('qty', { nullable: false }, true)))).toEqual(['-', 'nothing', 'scan']);
+    // The scan runs under SHARE UPDATE EXCLUSIVE; what blocks is instant.
+    const online = pg(alter('qty', { nullable: false }, true))!;
+    expect(brief(online)).toEqual(['-', 'reads and writes', 'instant']);
+    expect(online.note).toMatch(/VALIDATE scans while reads and writes go on/);
     // A default fills the NULL rows first: an UPDATE whose row locks hold writes to them.
     expect(brief(pg(alter('qty', { nullable: false, default: 1 }, true)))).toEqual(['-', 'writes', 'scan']);
     expect(brief(pg(alter('note', { nullable: true, length: 40 })))).toEqual(['-', 'reads and writes', 'instant']);
@@ -135,6 +138,7 @@ describe('MariaDB 10.11', () => {
     expect(my({ ...index, online: true } as Op)!.lock).toBe('ALGORITHM=INPLACE, LOCK=NONE on "order"');
     expect(brief(my({ kind: 'createIndex', table: 'order', index: { name: 'ft', columns: ['note'], type: 'fulltext' } }))).toEqual(['TM201', 'writes', 'rewrite']);
     expect(brief(my({ kind: 'dropIndex', table: 'order', index: 'order_qty_index' }))).toEqual(['-', 'nothing', 'instant']);
+    expect(my({ kind: 'dropIndex', table: 'order', index: 'order_qty_index', online: true })!.lock).toBe('ALGORITHM=INPLACE, LOCK=NONE on "order"');
   });
 
   test('NOT NULL rebuilds in place while writes go on', () => {

@@ -4,16 +4,19 @@
 
 -- revert 20261124090338_add_user_age
 set names utf8mb4;
+-- lock: ALGORITHM=INSTANT, LOCK=NONE on "user" (the server's choice); blocks nothing; instant
 alter table `user` drop column `age`;
 delete from `tidemark_migrations` where `name` = '20261124090338_add_user_age';
 
 -- revert 20261124090337_create_project_table
 set names utf8mb4;
+-- lock: exclusive metadata lock on "project"; blocks reads and writes; instant
 drop table `project`;
 delete from `tidemark_migrations` where `name` = '20261124090337_create_project_table';
 
 -- revert 20261124090333_create_user_table
 set names utf8mb4;
+-- lock: exclusive metadata lock on "user"; blocks reads and writes; instant
 drop table `user`;
 delete from `tidemark_migrations` where `name` = '20261124090333_create_user_table';
 

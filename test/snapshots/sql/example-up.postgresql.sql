@@ -9,17 +9,20 @@ begin;
 
 -- apply 20261124090333_create_user_table
 set names 'utf8';
+-- lock: a new table; blocks nothing; instant
 create table "user" ("id" serial not null primary key, "email" varchar(255) not null, "name" varchar(255) not null);
 create unique index "user_email_unique" on "user" ("email");
 insert into "tidemark_migrations" ("name", "status", "started_at", "finished_at", "checksum") values ('20261124090333_create_user_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:86a56241f23d6a61a42e02c2350274aa0a3e7f8a83add62474fa3ba194fa22e8');
 
 -- apply 20261124090337_create_project_table
 set names 'utf8';
+-- lock: SHARE ROW EXCLUSIVE on "user"; blocks writes; instant
 create table "project" ("id" serial not null primary key, "name" varchar(100) not null, "description" text, "owner_id" int not null, "created_at" timestamptz not null, constraint "project_owner_id_foreign" foreign key ("owner_id") references "user" ("id") on delete cascade);
 insert into "tidemark_migrations" ("name", "status", "started_at", "finished_at", "checksum") values ('20261124090337_create_project_table', 'applied', current_timestamp, current_timestamp, 'sha256-lf:401dedbe1a5c497180f0d1208d83cdfa6ccc532e9898395d284200777ee93215');
 
 -- apply 20261124090338_add_user_age
 set names 'utf8';
+-- lock: ACCESS EXCLUSIVE on "user"; blocks reads and writes; instant
 alter table "user" add column "age" int;
 insert into "tidemark_migrations" ("name", "status", "started_at", "finished_at", "checksum") values ('20261124090338_add_user_age', 'applied', current_timestamp, current_timestamp, 'sha256-lf:daf92fe20b5d1f7ba2161e3b1e1381e689fc6a90972a9d2844f81a908b41b0dc');
 
