@@ -5,7 +5,7 @@ import { redact, type DatabaseUrl } from '../url.ts';
 /** How one target's work ended. */
 export type TargetState = 'done' | 'failed' | 'interrupted' | 'skipped';
 
-export interface TargetError {
+export interface TargetFailure {
   /** The error's class name (`MigrationFailedError`, `LockTimeoutError`, …). */
   name: string;
   message: string;
@@ -19,7 +19,7 @@ export interface TargetOutcome<T> {
   state: TargetState;
   /** What the work returned (state `done`). */
   result?: T;
-  error?: TargetError;
+  error?: TargetFailure;
   /** Time spent on it, in milliseconds, the attempts that found its lock held included. */
   ms: number;
   /** How many times its lock was found held by another run before this one got it. */
@@ -61,7 +61,7 @@ export class TargetBusy extends Error {
 const BUSY_MIN_MS = 100;
 const BUSY_MAX_MS = 2000;
 
-export function targetError(error: unknown): TargetError {
+export function targetError(error: unknown): TargetFailure {
   if (error instanceof TidemarkError) return { name: error.name, message: redact(error.message), exitCode: error.exitCode };
   const e = error as Error;
   return { name: e?.name ?? 'Error', message: `unexpected error: ${redact(String(e?.message ?? e).split('\n')[0]!)}`, exitCode: EXIT.internal };
