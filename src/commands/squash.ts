@@ -40,12 +40,16 @@ export async function squashHistory(config: ResolvedConfig, options: SquashOptio
   const { history } = state;
   const what = `squash --to ${options.to}`;
   const last = history.resolve(options.to) ?? resolveId(history.order, options.to, what, history.heads());
-  const replaces = history.lineage(last);
-  if (replaces.length < 2) throw new TargetError(`${what}: ${last} is the first migration, there is nothing to squash into it; name a later one`);
-  refuseOpenRange(history, last, new Set(replaces), what);
+  const range = history.lineage(last);
+  // An older squash in the range brings what it replaces along: a database that recorded those
+  // (not the older squash) is recognised, and reverting the new squash forgets their rows too.
+  const flatten = (id: string): string[] => [...(history.file(id)?.replaces ?? []).flatMap(flatten), id];
+  const replaces = [...new Set(range.flatMap(flatten))];
+  if (range.length < 2) throw new TargetError(`${what}: ${last} is the first migration, there is nothing to squash into it; name a later one`);
+  refuseOpenRange(history, last, new Set(range), what);
 
   const notCarried: SquashResult['notCarried'] = [];
-  for (const id of replaces) {
+  for (const id of range) {
     const node = history.get(id)!;
     let steps: Step[];
     try {
@@ -83,14 +87,22 @@ export async function squashHistory(config: ResolvedConfig, options: SquashOptio
 
 /**
  * A squash is one node: a migration outside the range may follow `last`, but one that follows
- * any other migration of the range is a branch starting inside it, which the squash would cut.
+ * any other migration of the range, without following `last` too, is a branch starting inside
+ * it, which the squash would cut. (After `last`, naming another migration of the range says
+ * nothing more: it means the squash, exactly.)
  */
 function refuseOpenRange(history: History, last: string, range: ReadonlySet<string>, what: string): void {
   const branches: string[] = [];
+  const after = new Set([last]);
   for (const id of history.order) {
     if (range.has(id)) continue;
     const node = history.get(id)!;
-    for (const p of [...node.parents, ...(node.dependsOn ?? [])]) if (range.has(p) && p !== last) branches.push(`${id} follows ${p}`);
+    const before = [...node.parents, ...(node.dependsOn ?? [])];
+    if (before.some((p) => after.has(p))) {
+      after.add(id);
+      continue;
+    }
+    for (const p of before) if (range.has(p)) branches.push(`${id} follows ${p}`);
   }
   if (branches.length) {
     throw new HistoryError(

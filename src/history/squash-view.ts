@@ -43,7 +43,9 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
       for (const r of replaced) collapse(s.id, r);
       continue;
     }
-    const gone = replaced.filter((r) => !byId.has(r));
+    // A replaced id that an older squash in the list stands for is not needed as a file: that squash is there.
+    const covered = new Set(replaced.filter((r) => byId.has(r)).flatMap((r) => [...(replacesOf.get(r) ?? [])]));
+    const gone = replaced.filter((r) => !byId.has(r) && !covered.has(r));
     if (gone.length) {
       const done = replaced.filter(touched);
       // Reported by the integrity check (status shows it; up and down refuse); meanwhile the squash stands.
@@ -71,13 +73,17 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
   return { nodes, replacedBy, ...(problem ? { problem } : {}) };
 }
 
-/** The recorded ids, with every squash whose replaced migrations all count as applied. */
+/**
+ * The recorded ids, with every squash whose replaced migrations count as applied: all of them,
+ * or the last (the one `squash --to` named, which follows every other: a database that applied it
+ * applied the rest, in one spelling or another, such as an older squash whose file is gone).
+ */
 export function effectivelyApplied(replacesOf: ReadonlyMap<string, readonly string[]>, recorded: Iterable<string>): Set<string> {
   const applied = new Set(recorded);
   for (let grew = true; grew; ) {
     grew = false;
     for (const [s, replaced] of replacesOf) {
-      if (!applied.has(s) && replaced.every((r) => applied.has(r))) {
+      if (!applied.has(s) && (replaced.every((r) => applied.has(r)) || applied.has(replaced.at(-1)!))) {
         applied.add(s);
         grew = true;
       }

@@ -205,6 +205,40 @@ for (const target of targets) {
       }
     });
 
+    it('a squash of a squash: databases that recorded the oldest files, the first squash, or the second all carry on', async () => {
+      const p = new TestProject(null as never);
+      cleanup.push(() => p.dispose());
+      writeHistory(p);
+      const old = await database(p, 'nested_old');
+      await migrateUp(inputs(p, old));
+      const first = await squashMigrations({ ...inputs(p), to: ID[1]!, now: () => NOW });
+      for (const id of ID.slice(0, 2)) p.remove(`migrations/${id}.ts`);
+      const viaFirst = await database(p, 'nested_first');
+      await migrateUp(inputs(p, viaFirst));
+      expect(await versionRows(p.dir, viaFirst)).toEqual([first.id, ...ID.slice(2)]);
+      const partial = await database(p, 'nested_partial');
+      await migrateUp({ ...inputs(p, partial), to: first.id });
+
+      const second = await squashMigrations({ ...inputs(p), to: ID[3]!, now: () => new Date('2026-06-02T00:00:00Z') });
+      expect(second.replaces).toEqual([...ID.slice(0, 2), first.id, ...ID.slice(2, 4)]);
+      // With the first squash's file and those after it still there, the partly applied one carries on with them.
+      await migrateUp(inputs(p, partial));
+      await atHead(p, partial, [second.id, ID[4]!]);
+      for (const id of [first.id, ...ID.slice(2, 4)]) p.remove(`migrations/${id}.ts`);
+      const fresh = await database(p, 'nested_fresh');
+      for (const url of [old, viaFirst, partial, fresh]) {
+        await migrateUp(inputs(p, url));
+        await atHead(p, url, [second.id, ID[4]!]);
+      }
+      expect(await versionRows(p.dir, fresh)).toEqual([second.id, ID[4]]);
+      // Down past the second squash forgets every row it stands for, the oldest files' included.
+      for (const url of [old, viaFirst]) {
+        await migrateDown({ ...inputs(p, url), to: 'base' });
+        expect(await versionRows(p.dir, url)).toEqual([]);
+        expect(await liveTables(p.dir, url, target.name)).toEqual([]);
+      }
+    });
+
     it('migrate down over the squash on a fresh database, with the replaced files still there', async () => {
       const p = new TestProject(null as never);
       cleanup.push(() => p.dispose());
@@ -239,6 +273,39 @@ describe('squash refusals', () => {
       const ok = p.run(['squash', '--to', ID[0]!]);
       expect(ok.code).toBe(1);
       expect(ok.stderr).toContain('is the first migration, there is nothing to squash');
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('a merge inside the range is squashed; a dependsOn into the range from another branch is refused; the CLI names what is not carried', () => {
+    const p = new TestProject(null as never);
+    try {
+      p.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: [],\n  migrations: './migrations',\n});\n`);
+      const side = '20260501000009_side';
+      const merged = '20260501000010_merge';
+      const later = '20260501000011_later';
+      p.write(`migrations/${ID[0]}.ts`, file(0));
+      p.write(`migrations/${ID[1]}.ts`, file(1));
+      p.write(`migrations/${side}.ts`, migration(side, [ID[0]!], `    this.addColumn('author', 'nick', { type: 'string', nullable: true });\n    this.sql('update author set nick = name');`));
+      p.write(`migrations/${merged}.ts`, migration(merged, [ID[1]!, side], ''));
+      // A second base that needs a migration inside the range: the squash would cut it off.
+      const billing = '20260501000012_billing';
+      p.write(`migrations/${billing}.ts`, migration(billing, [], `    this.sql('select 1');`, `\n  static override readonly branchLabels = ['billing'];\n  static override readonly dependsOn = ['${side}'];`));
+      const refused = p.run(['squash', '--to', merged]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain(`(${billing} follows ${side})`);
+      p.remove(`migrations/${billing}.ts`);
+      // After the last one, naming a migration of the range again means the squash.
+      p.write(`migrations/${later}.ts`, migration(later, [merged], `    this.sql('select 2');`, `\n  static override readonly dependsOn = ['${side}'];`));
+      const ok = p.run(['squash', '--to', merged, '-m', 'squash all', '--json'], { TIDEMARK_NOW: '2026-06-01T00:00:00Z' });
+      expect(ok.code).toBe(0);
+      const doc = JSON.parse(ok.stdout);
+      expect(doc).toMatchObject({ command: 'squash', id: '20260601000000_squash_all', replaces: [ID[0], ID[1], side, merged] });
+      expect(doc.notCarried).toEqual([{ id: side, file: `migrations/${side}.ts`, steps: 1 }]);
+      expect(p.migrations()).toContain('20260601000000_squash_all.ts');
+      expect(p.ok(['migrate', 'heads'])).toContain(later);
     } finally {
       p.dispose();
     }
