@@ -99,6 +99,7 @@ export class History {
 
   /** This history as a database that records `applied` sees it (see squash-view.ts). */
   forDatabase(applied: Iterable<string>): History {
+    if (!this.loaded.some((n) => n.replaces?.length)) return this;
     return new History([...this.loaded], applied);
   }
 
