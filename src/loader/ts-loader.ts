@@ -229,17 +229,18 @@ async function loadAll(files: string[], blame: (file: string, error: unknown) =>
       throw blame(file, error);
     }
   };
+  const targets = files.map(urlOf);
   for (let i = 0; i < files.length; ) {
     // A run of consecutive files that import() loads, as one entry: the order of evaluation
     // stays the order of the list.
     let end = i;
-    while (end < files.length && importable(files[end]!)) end++;
+    while (end < files.length && importable(targets[end]!)) end++;
     if (end - i > 1) {
       const batch = files.slice(i, end);
       let mods: Record<string, unknown>[] | undefined;
       let failure: unknown;
       try {
-        mods = await importTogether(batch);
+        mods = await importTogether(targets.slice(i, end).map((t) => t.url));
       } catch (error) {
         failure = error;
       }
@@ -274,13 +275,11 @@ function urlOf(file: string): { url: string; real: string; app: boolean } {
 }
 
 /** Whether loadNow would import() the file (not require() it). */
-function importable(file: string): boolean {
-  const { real, app } = urlOf(file);
+function importable({ real, app }: { real: string; app: boolean }): boolean {
   return !app || entryFormat(real) !== 'commonjs';
 }
 
-async function importTogether(files: string[]): Promise<Record<string, unknown>[]> {
-  const urls = files.map((f) => urlOf(f).url);
+async function importTogether(urls: string[]): Promise<Record<string, unknown>[]> {
   // A data: module may import absolute URLs; it is keyed by its text, so loading the same files
   // again reuses it. Namespaces, not bindings: an import of a namespace never fails to link.
   const source = `${urls.map((u, i) => `import * as m${i} from ${JSON.stringify(u)};`).join('\n')}\nexport default [${urls.map((_u, i) => `m${i}`).join(', ')}];\n`;
