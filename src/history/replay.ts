@@ -69,6 +69,31 @@ export function schemaOfApplied(history: History, ops: ReadonlyMap<string, Op[]>
   return schema;
 }
 
+/**
+ * The schema after each prefix of `ids` (a parents-first order, from an empty database): `[i]`
+ * is what `up` through `ids[i]` makes, and what `down` back to it leaves. One pass, each step
+ * from the one before (verify compares every step with it).
+ */
+export function prefixSchemas(history: History, ops: ReadonlyMap<string, Op[]>, ids: readonly string[]): SchemaSnapshot[] {
+  const out: SchemaSnapshot[] = [];
+  let schema = emptySchema();
+  for (const id of ids) {
+    try {
+      schema = applyOps(schema, ops.get(id) ?? []);
+    } catch (error) {
+      if (error instanceof ReplayError) throw new HistoryError(`migration ${id} (${history.get(id)!.file}): ${error.message}`);
+      throw error;
+    }
+    out.push(schema);
+  }
+  return out;
+}
+
+/** The operations of a migration's `down()`, recorded without a database. */
+export function recordDown(history: History, id: string): Promise<Op[]> {
+  return (history.get(id)!.migration as unknown as { record(m: 'down'): Promise<Op[]> }).record('down');
+}
+
 export interface RunSchemas {
   /** For `up`: the schema each migration starts from. */
   before: Map<string, SchemaSnapshot>;
@@ -96,7 +121,7 @@ export async function runSchemas(
   let current = schemaOfApplied(history, ops, applied);
   for (const id of ids) {
     const node = history.get(id)!;
-    const steps = direction === 'up' ? (ops.get(id) ?? []) : await (node.migration as unknown as { record(m: 'down'): Promise<Op[]> }).record('down');
+    const steps = direction === 'up' ? (ops.get(id) ?? []) : await recordDown(history, id);
     (direction === 'up' ? before : after).set(id, current);
     running.set(id, steps);
     try {

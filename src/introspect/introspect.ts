@@ -4,14 +4,21 @@ import { canonicalType, normalizePhysical, type PhysicalSchema, type PhysicalTab
 export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
 
 /**
- * Reads the live schema (every table but `exclude`) as a `PhysicalSchema`.
+ * Reads the live schema (every table but `exclude`; given `only`, just those tables) as a
+ * `PhysicalSchema`.
  *
  * Each reader issues a fixed number of queries for the whole schema and groups the rows by
- * table here: a round trip per table made a 500-table database take seconds to read.
+ * table here: a round trip per table made a 500-table database take seconds to read. `only`
+ * narrows the same queries in SQL, so that reading the few tables a migration touched costs
+ * what they hold, not what the database holds (verify reads after every migration).
  */
-export async function introspect(query: Query, dialect: DialectName, exclude: string[], schema?: string): Promise<PhysicalSchema> {
+export async function introspect(query: Query, dialect: DialectName, exclude: string[], schema?: string, only?: readonly string[]): Promise<PhysicalSchema> {
   const tables =
-    dialect === 'sqlite' ? await sqliteTables(query) : dialect === 'postgresql' ? await postgresTables(query, schema ?? 'public') : await mysqlTables(query, dialect);
+    dialect === 'sqlite'
+      ? await sqliteTables(query, only)
+      : dialect === 'postgresql'
+        ? await postgresTables(query, schema ?? 'public', only)
+        : await mysqlTables(query, dialect, only);
   return normalizePhysical({ tables: tables.filter((t) => !exclude.includes(t.name)) }, dialect);
 }
 
@@ -45,17 +52,20 @@ function grouped<T>(rows: Row[], key: (r: Row) => string, start: (r: Row) => T, 
   return out;
 }
 
-async function sqliteTables(q: Query): Promise<PhysicalTable[]> {
-  const names = (await q(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name`)).map((r) => str(r.name));
+async function sqliteTables(query: Query, only?: readonly string[]): Promise<PhysicalTable[]> {
+  // One SQL text whatever the list (a JSON array bound as one value): the statement is the same each time.
+  const filter = only ? ` and m.name in (select value from json_each(?))` : '';
+  const q = (sql: string) => query(sql, only ? [JSON.stringify(only)] : []);
+  const names = (await q(`select m.name from sqlite_master m where m.type = 'table' and m.name not like 'sqlite_%'${filter} order by m.name`)).map((r) => str(r.name));
   // Table-valued pragmas joined to sqlite_master: one statement each instead of one per table.
   const cols = byTable(await q(`select m.name as tbl, p.name, p.type, p."notnull", p.pk from sqlite_master m join pragma_table_info(m.name) p
-      where m.type = 'table' and m.name not like 'sqlite_%' order by m.name, p.cid`));
+      where m.type = 'table' and m.name not like 'sqlite_%'${filter} order by m.name, p.cid`));
   // Left join: an index whose pragma_index_info is empty still reads back (with no columns).
   const idx = byTable(await q(`select m.name as tbl, l.seq as iseq, l.name, l."unique", l.origin, i.seqno, i.name as col
         from sqlite_master m join pragma_index_list(m.name) l left join pragma_index_info(l.name) i
-      where m.type = 'table' and m.name not like 'sqlite_%' order by m.name, l.seq, i.seqno`));
+      where m.type = 'table' and m.name not like 'sqlite_%'${filter} order by m.name, l.seq, i.seqno`));
   const fkRows = byTable(await q(`select m.name as tbl, f.id, f."table", f."from", f."to", f.on_delete from sqlite_master m join pragma_foreign_key_list(m.name) f
-      where m.type = 'table' and m.name not like 'sqlite_%' order by m.name, f.id, f.seq`));
+      where m.type = 'table' and m.name not like 'sqlite_%'${filter} order by m.name, f.id, f.seq`));
   return names.map((name) => {
     const c = cols.get(name) ?? [];
     const indexes = grouped(
@@ -106,9 +116,14 @@ function pgColumnType(c: Row): string {
   return base;
 }
 
-async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]> {
+async function postgresTables(query: Query, schema: string, only?: readonly string[]): Promise<PhysicalTable[]> {
   // The schema is always a bound value compared with pg_namespace.nspname: any name works, no quoting.
-  const names = (await q(`select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' order by 1`, [schema])).map((r) => str(r.table_name));
+  // `only` is one more bound value after the schema: a JSON array as text, so its SQL is one text whatever the list.
+  const q = (sql: string, params: unknown[]) => query(sql, only ? [...params, JSON.stringify(only)] : params);
+  const among = (column: string) => (only ? ` and ${column}::text in (select json_array_elements_text(?::json))` : '');
+  const names = (
+    await q(`select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE'${among('table_name')} order by 1`, [schema])
+  ).map((r) => str(r.table_name));
   // What information_schema.columns says, read from the catalog: the view computes every one of
   // its columns through SQL functions and took ~130 ms for 4,000 columns; this takes ~15 ms.
   // Same rows (its filter, privileges included), same udt_name (a domain's base type), and
@@ -121,7 +136,7 @@ async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]
          from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
          join pg_type t on t.oid = a.atttypid left join pg_type bt on t.typtype = 'd' and t.typbasetype = bt.oid
         where n.nspname = ? and not pg_is_other_temp_schema(n.oid) and a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p')
-          and (pg_has_role(c.relowner, 'USAGE') or has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))
+          and (pg_has_role(c.relowner, 'USAGE') or has_column_privilege(c.oid, a.attnum, 'SELECT, INSERT, UPDATE, REFERENCES'))${among('c.relname')}
         order by c.relname, a.attnum`,
       [schema],
     ),
@@ -131,7 +146,7 @@ async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]
     await q(
       `select t.relname as tbl, ic.relname as name, i.indisprimary as pk, i.indisunique as uniq, ${pgAttNames('i.indkey', 'i.indrelid')} as cols
          from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class t on t.oid = i.indrelid join pg_namespace n on n.oid = t.relnamespace
-        where n.nspname = ?`,
+        where n.nspname = ?${among('t.relname')}`,
       [schema],
     ),
   );
@@ -140,7 +155,7 @@ async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]
       `select t.relname as tbl, c.conname as name, ft.relname as ref, c.confdeltype as del,
               ${pgAttNames('c.conkey', 'c.conrelid')} as cols, ${pgAttNames('c.confkey', 'c.confrelid')} as refcols
          from pg_constraint c join pg_class t on t.oid = c.conrelid join pg_namespace n on n.oid = t.relnamespace join pg_class ft on ft.oid = c.confrelid
-        where n.nspname = ? and c.contype = 'f'`,
+        where n.nspname = ? and c.contype = 'f'${among('t.relname')}`,
       [schema],
     ),
   );
@@ -156,18 +171,22 @@ async function postgresTables(q: Query, schema: string): Promise<PhysicalTable[]
   });
 }
 
-async function mysqlTables(q: Query, dialect: DialectName): Promise<PhysicalTable[]> {
-  const names = (await q(`select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE' order by 1`)).map((r) => str(r.name));
+async function mysqlTables(query: Query, dialect: DialectName, only?: readonly string[]): Promise<PhysicalTable[]> {
+  // An empty list would be `in ()`, which is not SQL: a name no table has stands in.
+  const bound = only ? (only.length ? [...only] : ['']) : [];
+  const filter = (column: string) => (only ? ` and ${column} in (${bound.map(() => '?').join(', ')})` : '');
+  const q = (sql: string) => query(sql, bound);
+  const names = (await q(`select table_name as name from information_schema.tables where table_schema = database() and table_type = 'BASE TABLE'${filter('table_name')} order by 1`)).map((r) => str(r.name));
   const cols = byTable(
     await q(
       `select table_name as tbl, column_name as name, column_type as type, is_nullable as nullable from information_schema.columns
-        where table_schema = database() order by table_name, ordinal_position`,
+        where table_schema = database()${filter('table_name')} order by table_name, ordinal_position`,
     ),
   );
   const stats = byTable(
     await q(
       `select table_name as tbl, index_name as name, non_unique as nu, column_name as col from information_schema.statistics
-        where table_schema = database() order by table_name, index_name, seq_in_index`,
+        where table_schema = database()${filter('table_name')} order by table_name, index_name, seq_in_index`,
     ),
   );
   const fkRows = byTable(
@@ -175,7 +194,7 @@ async function mysqlTables(q: Query, dialect: DialectName): Promise<PhysicalTabl
       `select k.table_name as tbl, k.constraint_name as name, k.column_name as col, k.referenced_table_name as ref, k.referenced_column_name as refcol, r.delete_rule as del
          from information_schema.key_column_usage k join information_schema.referential_constraints r
            on r.constraint_schema = k.constraint_schema and r.constraint_name = k.constraint_name
-        where k.table_schema = database() and k.referenced_table_name is not null order by k.table_name, k.constraint_name, k.ordinal_position`,
+        where k.table_schema = database() and k.referenced_table_name is not null${filter('k.table_name')} order by k.table_name, k.constraint_name, k.ordinal_position`,
     ),
   );
   return names.map((name) => {

@@ -4,9 +4,10 @@ import { ConfigError, DatabaseError, HistoryError } from '../errors.ts';
 import { recordAll } from '../history/history.ts';
 import { schemaOfApplied } from '../history/replay.ts';
 import { compareSchemas, type Drift } from '../introspect/drift.ts';
-import { introspect } from '../introspect/introspect.ts';
+import { introspect, type Query } from '../introspect/introspect.ts';
 import { expectedPhysical, type PhysicalSchema } from '../introspect/physical.ts';
 import { configuredTables, managedPhysical } from '../schema/table-filter.ts';
+import type { SchemaSnapshot } from '../schema/types.ts';
 import type { DatabaseUrl } from '../url.ts';
 import { withSession, type Session } from './run.ts';
 
@@ -33,14 +34,29 @@ export async function sessionDrift(s: Session, config: ResolvedConfig, applied: 
   return compareSchemas(expectedManagedSchema(s, config, await recordAll(s.history), applied), await liveManagedSchema(s, config));
 }
 
-/** The live schema of the session's database, without tidemark's bookkeeping (and `exclude`) or the tables the config leaves out. */
-export async function liveManagedSchema(s: Session, config: ResolvedConfig, exclude: readonly string[] = bookkeepingTables(config)): Promise<PhysicalSchema> {
-  return managedPhysical(await introspect(s.db.execute, s.url.dialect, [...exclude], s.url.schema), configuredTables(config));
+/**
+ * The live schema of the session's database, without tidemark's bookkeeping (and `exclude`) or
+ * the tables the config leaves out. `read.query` reads it on another connection (a migration's
+ * transaction); `read.only` reads just those tables.
+ */
+export async function liveManagedSchema(
+  s: Session,
+  config: ResolvedConfig,
+  exclude: readonly string[] = bookkeepingTables(config),
+  read: { query?: Query; only?: readonly string[] } = {},
+): Promise<PhysicalSchema> {
+  return managedPhysical(await introspect(read.query ?? s.db.execute, s.url.dialect, [...exclude], s.url.schema, read.only), configuredTables(config));
 }
 
 /** The schema the history makes with `applied`, as the session's dialect stores it, limited as `liveManagedSchema` is. */
 export function expectedManagedSchema(s: Session, config: ResolvedConfig, ops: Awaited<ReturnType<typeof recordAll>>, applied: Iterable<string>): PhysicalSchema {
-  return managedPhysical(expectedPhysical(schemaOfApplied(s.history, ops, applied), s.url.dialect), configuredTables(config));
+  return managedExpected(s, config, schemaOfApplied(s.history, ops, applied));
+}
+
+/** `snapshot` as the session's dialect stores it, limited as `liveManagedSchema` is (and, given `only`, to those tables). */
+export function managedExpected(s: Session, config: ResolvedConfig, snapshot: SchemaSnapshot, only?: ReadonlySet<string>): PhysicalSchema {
+  const tables = only ? snapshot.tables.filter((t) => only.has(t.name)) : snapshot.tables;
+  return managedPhysical(expectedPhysical({ ...snapshot, tables }, s.url.dialect), configuredTables(config));
 }
 
 export interface DriftReport {
