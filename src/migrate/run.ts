@@ -377,6 +377,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     for (const segment of segments(s, dialect, ids, mode)) {
       const conn = s.db.orm.em.getConnection();
       options.transactional = segment.transactional;
+      s.db.run.current.transactional = segment.transactional;
       tracked = !segment.transactional;
       const go = async (trx?: Parameters<Parameters<typeof conn.transactional>[0]>[0]) => {
         const opts = { migrations: segment.ids, ...(trx ? { transaction: trx } : {}) };

@@ -24,6 +24,12 @@ export interface RunContext {
   onBackfill?: (id: string, progress: BackfillProgress) => void;
   /** The run's AbortSignal: a backfill stops between batches when it aborts. */
   signal?: AbortSignal;
+  /**
+   * Whether the migration now running runs in the run's transaction, whatever its class says
+   * (SQLite runs `transactional = false` migrations in one too): MikroORM's runner asks the
+   * instance, and one that said no would wait forever for SQLite's only connection.
+   */
+  transactional?: boolean;
 }
 
 /**
@@ -49,6 +55,8 @@ export function liveMigrationClass(cls: MigrationClass, slot: RunSlot): Migratio
     const attach = (instance as unknown as Record<symbol, ((s: RunSlot) => void) | undefined>)[ATTACH_RUN];
     if (typeof attach !== 'function') throw new Error(`migration ${cls.id}: its TidemarkMigration comes from an older tidemark than the one running it; install one version`);
     attach.call(instance, slot);
+    const own = (instance as { isTransactional(): boolean }).isTransactional.bind(instance);
+    Object.defineProperty(instance, 'isTransactional', { configurable: true, value: () => slot.current?.transactional ?? own() });
     return instance;
   };
   Object.defineProperties(Live, { id: { value: cls.id }, parents: { value: cls.parents }, transactional: { value: cls.transactional }, name: { value: cls.name } });
