@@ -34,6 +34,9 @@ const ONLINE = ', algorithm=inplace, lock=none';
 const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${stringLiteral('mysql', table.comment)}` : ''}`;
 
 function mysqlDialect(name: DialectName): Dialect {
+  // MariaDB (not MySQL) takes IF [NOT] EXISTS on an index in ALTER TABLE: an online step it
+  // makes can then run again after a crash.
+  const ifExists = (what: 'exists' | 'not exists') => (name === 'mariadb' ? `if ${what} ` : '');
   return {
     name,
     // Every DDL statement commits implicitly; the runner records progress instead.
@@ -75,10 +78,10 @@ function mysqlDialect(name: DialectName): Dialect {
           const i = op.index;
           // A first full-text index rebuilds the table and cannot allow writes: left as it is.
           if (!op.online || i.type === 'fulltext') return createIndexes({ ...findTable(before, op.table)!, indexes: [i] });
-          return [`alter table ${ident(op.table)} add ${i.unique ? 'unique ' : ''}index ${ident(i.name)} (${i.columns.map(ident).join(', ')})${ONLINE}`];
+          return [`alter table ${ident(op.table)} add ${i.unique ? 'unique ' : ''}index ${ifExists('not exists')}${ident(i.name)} (${i.columns.map(ident).join(', ')})${ONLINE}`];
         }
         case 'dropIndex':
-          if (op.online) return [`alter table ${ident(op.table)} drop index ${ident(op.index)}${ONLINE}`];
+          if (op.online) return [`alter table ${ident(op.table)} drop index ${ifExists('exists')}${ident(op.index)}${ONLINE}`];
           return [text(schema.dropIndex(op.index).on(op.table))];
         // Constraints are checked as they are added here; there is no later validation step.
         case 'validateConstraint':

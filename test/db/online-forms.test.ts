@@ -205,7 +205,7 @@ for (const kind of ['postgresql', 'mariadb'] as ServerKind[]) {
         expect(part.split('\n').filter((l) => /^begin;$/.test(l))).toEqual([]);
         expect(script).toMatch(/foreign key \("author_id"\) references "author" \("id"\)[^;]* not valid;/);
       } else {
-        expect(part).toContain('alter table `author` add index `author_name_index` (`name`), algorithm=inplace, lock=none;');
+        expect(part).toContain('alter table `author` add index if not exists `author_name_index` (`name`), algorithm=inplace, lock=none;');
         expect(part).toContain('alter table `author` modify column `city` varchar(100) default \'nowhere\' not null, algorithm=inplace, lock=none;');
       }
     });

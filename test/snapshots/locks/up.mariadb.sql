@@ -45,7 +45,7 @@ insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`
 -- apply 20260101000002_online_forms (outside a transaction)
 set names utf8mb4;
 -- lock: ALGORITHM=INPLACE, LOCK=NONE on "customer"; blocks nothing; scans the table (time grows with its size)
-alter table `customer` add index `customer_email_index` (`email`), algorithm=inplace, lock=none;
+alter table `customer` add index if not exists `customer_email_index` (`email`), algorithm=inplace, lock=none;
 -- TM203 ALGORITHM=COPY, LOCK=SHARED on "refund" (the server's choice); blocks writes; rewrites the table (time grows with its size); safe form: pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on
 alter table `refund` add constraint `refund_purchase_id_foreign` foreign key (`purchase_id`) references `purchase` (`id`);
 -- TM204 ALGORITHM=COPY, LOCK=SHARED on "customer" (the server's choice); blocks writes; rewrites the table (time grows with its size); safe form: pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on
@@ -53,6 +53,6 @@ alter table `customer` add constraint `customer_email_at` check (email like '%@%
 -- lock: ALGORITHM=INPLACE, LOCK=NONE on "customer"; blocks nothing; rewrites the table (time grows with its size)
 alter table `customer` modify column `name` varchar(100) not null, algorithm=inplace, lock=none;
 -- lock: ALGORITHM=INPLACE, LOCK=NONE on "purchase"; blocks nothing; instant
-alter table `purchase` drop index `purchase_qty_index`, algorithm=inplace, lock=none;
+alter table `purchase` drop index if exists `purchase_qty_index`, algorithm=inplace, lock=none;
 insert into `tidemark_migrations` (`name`, `status`, `started_at`, `finished_at`, `checksum`) values ('20260101000002_online_forms', 'applied', current_timestamp, current_timestamp, 'sha256-lf:c3ef6054e6d80e637efda90455a989e37bddff85207ae8d301cda677d3a6b132');
 
