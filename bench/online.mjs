@@ -9,6 +9,8 @@
 //   ROWS=200000 npm run bench:online               smaller table
 //   DIALECTS=postgresql CASES="index fk" npm run bench:online
 //   VARIANTS=tidemark CLIENTS=8 RATE=200 WARM=2 TAIL=3 npm run bench:online
+//   LONG_TX=10 ROWS=200000 npm run bench:online    each migration meets a 10 s open transaction
+//   DDL_LOCK_TIMEOUT=500ms LONG_TX=10 …            migrate up --ddl-lock-timeout 500ms
 //
 // See bench/README.md ("Online schema changes") for what is measured and how.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,7 +24,7 @@ const BENCH = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(BENCH, '..');
 const env = process.env;
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 13).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 
@@ -38,6 +40,11 @@ const CLIENTS = Number(env.CLIENTS ?? 8);
 const RATE = Number(env.RATE ?? 200);
 const WARM = Number(env.WARM ?? 2);
 const TAIL = Number(env.TAIL ?? 3);
+// Seconds an app transaction that updated a row of `item` stays open when the migration starts
+// (0: none): the case a DDL lock timeout exists for.
+const LONG_TX = Number(env.LONG_TX ?? 0);
+// Passed to `migrate up --ddl-lock-timeout` (e.g. 500ms); unset: tidemark's default.
+const DDL_LOCK_TIMEOUT = env.DDL_LOCK_TIMEOUT ?? '';
 const WORK = resolve(env.BENCH_DIR ?? join(REPO, '.bench', 'online'));
 const RESULTS = resolve(env.RESULTS_DIR ?? join(BENCH, 'results'));
 const PG_SERVER = env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432';
@@ -198,7 +205,7 @@ async function load(dialect) {
       await c.q(`set synchronous_commit = off`);
       await c.q(
         `insert into item (name, quantity, ref_a, ref_b, cust_a, cust_b, nn_a, nn_b, code_a, code_b)
-         select 'item ' || g, g % 1000, (g * 7919) % 1000003, (g * 7919) % 1000003, 1 + g % 100, 1 + g % 100, g, g,
+         select 'item ' || g, g % 1000, (g::bigint * 7919) % 1000003, (g::bigint * 7919) % 1000003, 1 + g % 100, 1 + g % 100, g, g,
                 'code-' || (g % 10000), 'code-' || (g % 10000)
          from generate_series(1, ${ROWS}) g`,
       );
@@ -375,6 +382,16 @@ async function measure(dialect, dir, variant, kase) {
   await sleep(WARM);
   let ok = true;
   let note = '';
+  let released = Promise.resolve();
+  if (LONG_TX > 0) {
+    const holder = await connect(dialect);
+    await holder.q(dialect === 'postgresql' ? 'begin' : 'start transaction');
+    await holder.q('update item set quantity = quantity where id = 1');
+    released = sleep(LONG_TX).then(async () => {
+      await holder.q('commit');
+      await holder.end();
+    });
+  }
   const t0 = Date.now() / 1000;
   if (variant === 'naive') {
     const c = await connect(dialect);
@@ -389,13 +406,14 @@ async function measure(dialect, dir, variant, kase) {
       await c.end();
     }
   } else {
-    const r = await cliAsync(dir, ['migrate', 'up']);
+    const r = await cliAsync(dir, ['migrate', 'up', ...(DDL_LOCK_TIMEOUT ? ['--ddl-lock-timeout', DDL_LOCK_TIMEOUT] : [])]);
     if (r.code !== 0) {
       ok = false;
       note = `exit ${r.code}: ${r.out.trim().split('\n').slice(-1)[0]}`;
     }
   }
   const t1 = Date.now() / 1000;
+  await released;
   await sleep(TAIL);
   const { samples, errors } = await loader.stop();
   const st = stats(samples, t0, t1);
@@ -489,18 +507,21 @@ const buildAt = (() => {
     return '';
   }
 })();
-try {
-  for (const d of DIALECTS) await runDialect(d, rows);
-} catch (e) {
-  log(`bench:online: ${e.stack ?? e}`);
-  process.exitCode = 1;
+for (const d of DIALECTS) {
+  try {
+    await runDialect(d, rows);
+  } catch (e) {
+    log(`bench:online: ${d}: ${e.stack ?? e}`);
+    process.exitCode = 1;
+  }
 }
 const meta =
-  `${ROWS.toLocaleString('en')} rows; load ${CLIENTS} connections, ${RATE} queries/s (70% read by key, 20% update, 10% insert); ` +
+  `${ROWS.toLocaleString('en')} rows;${LONG_TX > 0 ? ` every migration starts while an app transaction that updated a row of item stays open ${LONG_TX} s;` : ''}${DDL_LOCK_TIMEOUT ? ` migrate up --ddl-lock-timeout ${DDL_LOCK_TIMEOUT};` : ''} load ${CLIENTS} connections, ${RATE} queries/s (70% read by key, 20% update, 10% insert); ` +
   `PostgreSQL via pgbench, MariaDB via bench/online-load.mjs; window = migration start to end; ` +
   `started ${started.toISOString().slice(0, 16)}Z; repo at ${buildAt}`;
 const md = table(rows, meta);
 mkdirSync(RESULTS, { recursive: true });
-writeFileSync(join(RESULTS, 'online.md'), md);
-writeFileSync(join(RESULTS, 'online.json'), JSON.stringify({ meta, rows }, null, 2));
+const base = `online${LONG_TX > 0 ? '-longtx' : ''}${DDL_LOCK_TIMEOUT ? `-ddl${DDL_LOCK_TIMEOUT}` : ''}`;
+writeFileSync(join(RESULTS, `${base}.md`), md);
+writeFileSync(join(RESULTS, `${base}.json`), JSON.stringify({ meta, rows }, null, 2));
 console.log(md);
