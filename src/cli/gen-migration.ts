@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { describeOp } from './describe.ts';
 import { printJson } from './output.ts';
+import { lockWarningLine } from '../plan/locks.ts';
 
 export class GenMigrationCommand extends TidemarkCommand {
   static override paths = [['gen-migration']];
@@ -70,7 +71,10 @@ export class GenMigrationCommand extends TidemarkCommand {
       const online = result.kind === 'written' && result.online ? { id: result.online.id, file: relative(process.cwd(), result.online.file) } : null;
       const plans = result.kind === 'written' ? [result.plan, ...(result.online ? [result.online.plan] : [])] : [];
       const changes = result.kind === 'changes' ? result.ops : plans.flatMap((p) => p.up);
-      const warnings = plans.flatMap((p) => p.warnings).map((w) => ({ code: w.code, message: w.message }));
+      const warnings = [
+        ...plans.flatMap((p) => p.warnings).map((w) => ({ code: w.code, message: w.message })),
+        ...plans.flatMap((p) => p.locks).map((w) => ({ code: w.code, message: w.message, safeAlternative: w.safeAlternative })),
+      ];
       printJson(this, 'gen-migration', { result: result.kind, ...written, online, changes: changes.map(describeOp), warnings });
       return result.kind === 'changes' ? 1 : 0;
     }
@@ -86,6 +90,7 @@ export class GenMigrationCommand extends TidemarkCommand {
         this.out(relative(process.cwd(), result.file));
         if (result.online) this.out(`${relative(process.cwd(), result.online.file)} (online steps, outside a transaction)`);
         for (const w of [...result.plan.warnings, ...(result.online?.plan.warnings ?? [])]) this.context.stderr.write(`warning: ${w.code} ${w.message}\n`);
+        for (const w of [...result.plan.locks, ...(result.online?.plan.locks ?? [])]) this.context.stderr.write(`warning: ${lockWarningLine(w)}${w.generated && !this.online ? ' (written plainly because of --no-online)' : ''}\n`);
         return 0;
     }
   }

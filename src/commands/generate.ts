@@ -6,6 +6,7 @@ import { EntityMappingError, snapshotFromEntities } from '../metadata/from-mikro
 import { acceptedDataLoss, refused, type Allowance } from '../plan/gate.ts';
 import type { Warning } from '../plan/lint.ts';
 import { plan, type MigrationPlan } from '../plan/plan.ts';
+import type { DialectName } from '../dialect/dialect.ts';
 import { configuredTables, leftOut, managedSchema } from '../schema/table-filter.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { startEmitter, type Emitter } from '../../codegen/emitter.ts';
@@ -168,7 +169,9 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   if (ops.length === 0 && !options.empty) return { kind: 'noChanges' };
   if (options.check) return { kind: 'changes', ops };
 
-  let p = plan(state.schema, ops);
+  // Locks are classified for the configured database's dialect; without a URL, for both servers that have online forms.
+  const dialects: DialectName[] = config.url ? [config.url.dialect] : ['postgresql', 'mariadb'];
+  let p = plan(state.schema, ops, dialects);
   const losses = acceptedDataLoss(p.warnings, options.allowDataLoss ?? []);
   if (losses.malformed.length) {
     throw new UsageError(`--allow-data-loss ${losses.malformed[0]}: expected TM101:<table> or TM102:<table>.<column>`);
@@ -196,15 +199,15 @@ async function generate(config: ResolvedConfig, options: GenerateOptions, emitte
   }
   const now = (options.now ?? (() => new Date()))();
   if (split.main.length === 0) {
-    const only = plan(state.schema, split.online);
+    const only = plan(state.schema, split.online, dialects);
     const written = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: only, after: only.after, now: () => now, transactional: false });
     mark('written');
     return { kind: 'written', ...written, plan: only, transactional: false };
   }
-  const main = plan(state.schema, split.main);
+  const main = plan(state.schema, split.main, dialects);
   const mainId = nextMigrationId(state.newest, now, options.message);
   const onlineId = nextMigrationId(mainId, now, options.message, '_online');
-  const online = plan(main.after, split.online);
+  const online = plan(main.after, split.online, dialects);
   const first = await writeMigration(config, state.newest, emitter!, { message: options.message, ...where!, plan: main, after: main.after, id: mainId, followedBy: onlineId });
   const second = await writeMigration(config, first.id, emitter!, {
     message: `${options.message.trim() || 'migration'} (online steps)`,

@@ -51,10 +51,14 @@ export interface LockClass {
 /** A flagged operation: what `gen-migration` prints and the plan carries. */
 export interface LockWarning {
   code: LockCode;
+  /** The dialect it was classified for. */
+  dialect: DialectName;
   /** The table or `table.column` (or index) it is about. */
   target: string;
   message: string;
   safeAlternative: string;
+  /** The safe form is one gen-migration writes itself (its default; not with --no-online). */
+  generated: boolean;
 }
 
 const BLOCK_RANK: Record<Blocks, number> = { nothing: 0, writes: 1, 'reads and writes': 2 };
@@ -87,6 +91,9 @@ const SAFE = {
   pgAddColumn: 'add the column without a default (or with a constant one), then set the default and backfill the rows in batches',
   osc: 'pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on',
 } as const;
+
+/** The safe forms gen-migration writes by default for a table that exists (src/plan/online.ts). */
+const GENERATED: ReadonlySet<string> = new Set([SAFE.pgIndex, SAFE.pgDropIndex, SAFE.pgForeignKey, SAFE.pgCheck, SAFE.pgNotNull]);
 
 const durationWords: Record<Duration, string> = {
   instant: 'instant',
@@ -153,13 +160,13 @@ export function trackCreated(fresh: Set<string>, op: Op): void {
 /** The flagged operations of a migration, as warnings with their safe form. */
 export function lockWarnings(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName): LockWarning[] {
   return classifyAll(ops, before, dialect).flatMap(({ op, lock }) =>
-    lock?.code ? [{ code: lock.code, target: targetOf(op), message: `${opWords(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative! }] : [],
+    lock?.code ? [{ code: lock.code, target: targetOf(op), message: `${opWords(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative!, generated: GENERATED.has(lock.safeAlternative!), dialect }] : [],
   );
 }
 
-/** `TM201 create index … : SHARE on "user"; blocks writes; …; safe form: …` — the one line gen-migration prints. */
+/** `TM201 (postgresql) create index … : SHARE on "user"; blocks writes; …; safe form: …` — the one line gen-migration prints. */
 export function lockWarningLine(w: LockWarning): string {
-  return `${w.code} ${w.message}; safe form: ${w.safeAlternative}`;
+  return `${w.code} (${w.dialect}) ${w.message}; safe form: ${w.safeAlternative}`;
 }
 
 function targetOf(op: Op): string {

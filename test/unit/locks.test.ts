@@ -184,9 +184,9 @@ describe('a migration', () => {
   test('warnings: code, target, one line with the safe form', () => {
     const warnings = lockWarnings(ops, before, 'postgresql');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ code: 'TM201', target: 'order.order_x_index' });
+    expect(warnings[0]).toMatchObject({ code: 'TM201', target: 'order.order_x_index', dialect: 'postgresql', generated: true });
     expect(lockWarningLine(warnings[0]!)).toBe(
-      'TM201 create index order_x_index on order: SHARE on "order"; blocks writes; scans the table (time grows with its size); safe form: { online: true } on createIndex: CREATE INDEX CONCURRENTLY, in a migration with static transactional = false',
+      'TM201 (postgresql) create index order_x_index on order: SHARE on "order"; blocks writes; scans the table (time grows with its size); safe form: { online: true } on createIndex: CREATE INDEX CONCURRENTLY, in a migration with static transactional = false',
     );
     expect(lockWarnings(ops, before, 'mariadb')).toEqual([]);
     expect(lockWarnings(ops, before, 'sqlite')).toEqual([]);
