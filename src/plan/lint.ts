@@ -3,7 +3,7 @@ import { findTable } from '../schema/apply.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { describeColumnType, narrowing } from './narrowing.ts';
 
-/** A risk in a planned change, with a stable code for docs, allow-lists and CI. */
+/** A risk in a planned change, with a stable code for docs, allow-lists and CI (TM1xx; the lock codes, TM2xx, are in locks.ts and never gate). */
 export interface Warning {
   code: 'TM101' | 'TM102' | 'TM103' | 'TM104';
   /** The table or `table.column` it is about: what a per-change allowance names. */
