@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +7,7 @@ import type { DialectName } from '../../src/dialect/dialect.ts';
 import { introspect } from '../../src/introspect/introspect.ts';
 import { openDatabase } from '../../src/migrate/database.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
-import { TestProject } from '../e2e/project.ts';
+import { ROOT, TestProject } from '../e2e/project.ts';
 import { migration, trialDatabase } from './runner-fixtures.ts';
 import { unavailable, type ServerKind } from './servers.ts';
 
@@ -322,3 +323,82 @@ describe('squash refusals', () => {
     }
   });
 });
+
+/** Entity sets, one per step of a history generated the way a team grows it. */
+const entity = (name: string, fields: string, imports = '') => `import { Entity, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+${imports}
+@Entity()
+export class ${name} {
+  @PrimaryKey()
+  id!: number;
+
+${fields}
+}
+`;
+const AUTHOR_V1 = entity('Author', `  @Property()\n  name!: string;`);
+const AUTHOR_V2 = entity('Author', `  @Property()\n  name!: string;\n\n  @Property({ nullable: true })\n  bio?: string;`);
+const BOOK_V1 = entity('Book', `  @Property()\n  title!: string;\n\n  @ManyToOne(() => Author)\n  author!: Author;`, `import { Author } from './Author.js';\n`);
+const BOOK_V2 = entity('Book', `  @Index()\n  @Property()\n  title!: string;\n\n  @Property({ nullable: true })\n  pages?: number;\n\n  @ManyToOne(() => Author)\n  author!: Author;`, `import { Author } from './Author.js';\n`);
+const REVIEW = entity('Review', `  @Property()\n  stars!: number;\n\n  @ManyToOne(() => Book)\n  book!: Book;`, `import { Book } from './Book.js';\n`);
+
+const REFEREE = join(ROOT, 'test/db/oracle/referee.ts');
+/** What MikroORM, given the entities, still wants to change on `url` (empty: the schema is the entities'). */
+function refereeWants(p: TestProject, url: string): string[] {
+  const r = spawnSync(process.execPath, [REFEREE, p.dir, url, 'update'], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`referee on ${url} failed:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as string[];
+}
+
+for (const target of targets) {
+  const skip = target.server ? await unavailable(target.server) : undefined;
+  describe.skipIf(Boolean(skip))(`squash of a generated history on ${target.name}, MikroORM as the referee${skip ? ` (skipped: ${skip})` : ''}`, () => {
+    const cleanup: (() => Promise<void> | void)[] = [];
+    afterAll(async () => {
+      for (const c of cleanup.reverse()) await c();
+    });
+
+    it('every point of the range and past it, before and after the replaced files are deleted: MikroORM wants no change', async () => {
+      const p = new TestProject();
+      cleanup.push(() => p.dispose());
+      const steps: [string, Record<string, string>][] = [
+        ['authors', { Author: AUTHOR_V1 }],
+        ['books', { Book: BOOK_V1 }],
+        ['author bio', { Author: AUTHOR_V2 }],
+        ['book pages', { Book: BOOK_V2 }],
+        ['reviews', { Review: REVIEW }],
+      ];
+      const ends: string[] = [];
+      steps.forEach(([message, files], i) => {
+        for (const [name, text] of Object.entries(files)) p.write(`entities/${name}.ts`, text);
+        p.ok(['gen-migration', '-m', message], { TIDEMARK_NOW: `2026-05-0${i + 1}T00:00:00Z` });
+        ends.push(p.migrations().at(-1)!.replace(/\.ts$/, ''));
+      });
+      const all = p.migrations().map((f) => f.replace(/\.ts$/, ''));
+      const range = all.slice(0, all.indexOf(ends[3]!) + 1);
+      const url = async (name: string) => {
+        const db = await trialDatabase(target.name, p, name);
+        cleanup.push(db.drop);
+        return db.url;
+      };
+      const points: string[] = [];
+      const inputs = (u: string) => ({ cwd: p.dir, url: u });
+      for (let k = 0; k <= all.length; k++) {
+        const u = await url(`point${k}`);
+        if (k) await migrateUp({ ...inputs(u), to: all[k - 1]! });
+        points.push(u);
+      }
+      p.ok(['squash', '--to', ends[3]!], { TIDEMARK_NOW: '2026-06-01T00:00:00Z' });
+      const settled = async (u: string) => {
+        await migrateUp(inputs(u));
+        expect(await migrationStatus(inputs(u))).toMatchObject({ pending: [], drift: [] });
+      };
+      for (const u of points) await settled(u);
+      // MikroORM (a process of its own each time): a fresh database, one part-way through, one past the range.
+      for (const u of [points[0]!, points[2]!, points.at(-1)!]) expect(refereeWants(p, u)).toEqual([]);
+      for (const id of range) p.remove(`migrations/${id}.ts`);
+      const fresh = await url('fresh');
+      for (const u of [...points, fresh]) await settled(u);
+      expect(refereeWants(p, fresh)).toEqual([]);
+    });
+  });
+}
