@@ -15,6 +15,7 @@ import { PreconditionError, preconditions, type DataLossOptions } from './precon
 import { checkIntegrity } from './integrity.ts';
 import { recheckRelativeDown, resolveRelativeDown } from './down-target.ts';
 import { refuseUnrecordedSchema } from './unrecorded.ts';
+import { withinLockLimit } from './lock-budget.ts';
 import { acquireLock, LockLostError, LockTimeoutError, lockHolder, ownerAlive, type RunLock } from './lock.ts';
 import type { VersionRow } from './storage.ts';
 import { applyDdlLockTimeout, DEFAULT_DDL_LOCK_ATTEMPTS, DEFAULT_DDL_LOCK_TIMEOUT_MS, isLockTimeout, lockedStatement, lockHolderOf, retryDelay, sleep } from './ddl-lock.ts';
@@ -374,7 +375,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   // Violations already in the data are not this run's doing: only new ones fail it.
   const known = sqlite ? new Set((await foreignKeyViolations(s)).map(violationKey)) : new Set<string>();
   try {
-    for (const segment of segments(s, dialect, ids, mode)) {
+    for (const segment of await withinLockLimit(s, segments(s, dialect, ids, mode), running, direction === 'up' ? before : after)) {
       const conn = s.db.orm.em.getConnection();
       options.transactional = segment.transactional;
       s.db.run.current.transactional = segment.transactional;
