@@ -12,7 +12,7 @@ const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).repl
  * Whether one step can run again over a half-done first run and end where a single run would:
  * the online index forms (IF [NOT] EXISTS on PostgreSQL), a validation, the online NOT NULL
  * sequence (it drops its check before adding it), and a backfill (it skips rows already done).
- * On MySQL/MariaDB an online index is an ALTER TABLE … ADD INDEX, which fails when it exists.
+ * MySQL has no IF [NOT] EXISTS for an index: there an online index build fails when it exists.
  */
 function safeToRerun(step: Step, dialect: DialectName): boolean {
   if (isDataStep(step)) return isBackfill(step);
@@ -24,7 +24,7 @@ function safeToRerun(step: Step, dialect: DialectName): boolean {
       return op.online === true;
     case 'createIndex':
     case 'dropIndex':
-      return op.online === true && dialect === 'postgresql';
+      return op.online === true && (dialect === 'postgresql' || dialect === 'mariadb');
     case 'sql': {
       if (dialect !== 'postgresql') return false;
       const m = CONCURRENT_INDEX.exec(op.sql);

@@ -1,3 +1,4 @@
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migrateUp } from '../../src/api.ts';
@@ -6,6 +7,7 @@ import { openDatabase } from '../../src/migrate/database.ts';
 import type { RetryEvent } from '../../src/migrate/run.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
+import { start } from './runner-fixtures.ts';
 import { freshDatabase, unavailable } from './servers.ts';
 
 /**
@@ -46,6 +48,8 @@ async function query(url: string, dir: string, sql: string): Promise<Record<stri
     await db.close();
   }
 }
+
+const CONFIG = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({ entities: [], migrations: './migrations' });\n`;
 
 const inputs = (p: TestProject, url: string) => ({ inline: { entities: [], migrations: './migrations' }, cwd: p.dir, url });
 
@@ -178,5 +182,71 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     expect(result.ran).toEqual([INDEX]);
     expect(result.status.notices.join('\n')).toContain(`migration ${INDEX}: dropped invalid index item_code_unique left by an earlier build`);
     expect(await query(url, p.dir, `select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'item_code_unique'`)).toEqual([{ indisvalid: true }]);
+  });
+
+  it('through the CLI: --ddl-lock-timeout, a line per retry, then exit 1 naming the migration, the table and the holder; a bad duration is a usage error', async () => {
+    const { p, url } = await project();
+    p.write('tidemark.config.ts', CONFIG);
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.addColumn('item', 'label', { type: 'string', length: 40, nullable: true });`));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    const bad = await start(p, ['migrate', 'up', '--url', url, '--ddl-lock-timeout', 'soon']).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(`tidemark: --ddl-lock-timeout soon: expected a duration such as 5s or 500ms, or a number of seconds`);
+    const app = await holder(url);
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query('lock table item in access exclusive mode');
+    const run = await start(p, ['migrate', 'up', '--url', url, '--ddl-lock-timeout', '200ms']).done;
+    await app.query('rollback');
+    expect(run.code, run.stderr).toBe(1);
+    const retries = run.stdout.split('\n').filter((l) => l.startsWith('lock timeout in'));
+    expect(retries).toHaveLength(2);
+    expect(retries[0]).toMatch(new RegExp(`^lock timeout in ${COLUMN}: waited 200 ms for a lock on table item held by pid ${app.pid} .*; trying again in \\d+ ms \\(attempt 2 of 3\\)$`));
+    expect(retries[1]).toMatch(/\(attempt 3 of 3\)$/);
+    expect(run.stderr).toContain(`migration ${COLUMN} failed (up)`);
+    expect(run.stderr).toContain(`held by pid ${app.pid}`);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+const mariadbSkip = await unavailable('mariadb');
+describe.skipIf(Boolean(mariadbSkip))(`online runtime on mariadb${mariadbSkip ? ` (skipped: ${mariadbSkip})` : ''}`, () => {
+  const cleanups: (() => unknown)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('an ALTER waiting on a metadata lock held by an open transaction times out and runs again (its first statement never ran), then applies', async () => {
+    const p = new TestProject(null as never);
+    cleanups.push(() => p.dispose());
+    const db = await freshDatabase('mariadb');
+    cleanups.push(db.drop);
+    const url = db.url;
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.addColumn('item', 'label', { type: 'string', length: 40, nullable: true });`));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    const app = await mysql.createConnection(url.replace(/^mariadb:/, 'mysql:'));
+    cleanups.push(() => app.end());
+    const [[{ id }]] = (await app.query('select connection_id() as id')) as unknown as [[{ id: number }]];
+    // A transaction that read the table holds its metadata lock until it ends.
+    await app.query('begin');
+    await app.query('select * from item');
+    const retries: RetryEvent[] = [];
+    const result = await migrateUp({
+      ...inputs(p, url),
+      ddlLockTimeoutMs: 1000,
+      sleep: async () => {},
+      onRetry: async (e) => {
+        retries.push(e);
+        if (retries.length === 1) await app.query('commit');
+      },
+    });
+    expect(result.ran).toEqual([COLUMN]);
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toMatchObject({ id: COLUMN, attempt: 2, attempts: 3, timeoutMs: 1000, table: 'item' });
+    expect(retries[0]!.holder).toContain(`connection ${id}`);
+    expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'applied' }]);
+    expect(await query(url, p.dir, `select count(*) as n from information_schema.columns where table_schema = database() and table_name = 'item' and column_name = 'label'`)).toEqual([{ n: 1 }]);
   });
 });
