@@ -69,7 +69,17 @@ export async function squashHistory(config: ResolvedConfig, options: SquashOptio
   let written: { id: string; file: string };
   try {
     const message = options.message?.trim() || `squash ${slugOf(last) ?? last}`;
-    written = await writeMigration(config, state.newest, emitter, { message, parents: [], replaces, plan: p, after: state.schema, now: options.now, command: 'squash' });
+    const notes = [
+      [
+        `Stands for ${range.length} migrations, ${range[0]} to ${last} (static replaces):`,
+        'a database that applied none of them runs this one, one that applied them all has it applied,',
+        'one part-way through carries on with their files. Delete those files once every database is past them.',
+      ].join('\n'),
+      ...(notCarried.length
+        ? [`Not carried over (hand-written SQL and data steps; a fresh database will not run them):\n${notCarried.map((n) => `- ${n.id}: ${n.steps} step(s)`).join('\n')}`]
+        : []),
+    ];
+    written = await writeMigration(config, state.newest, emitter, { message, parents: [], replaces, notes, plan: p, after: state.schema, now: options.now, command: 'squash' });
   } finally {
     emitter.close();
   }

@@ -22,6 +22,8 @@ export interface NewMigration {
   dependsOn?: string[];
   /** A squash's replaced migrations. */
   replaces?: string[];
+  /** Paragraphs for the file's doc comment. */
+  notes?: string[];
   /** The heads besides the new migration once it is written (other branches'): stored with it in the snapshot. */
   otherHeads?: string[];
   /** The id, when the caller chose it (`nextMigrationId`); else one is stamped from the clock and message. */
@@ -53,6 +55,7 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
     ...(m.branchLabels?.length ? { branchLabels: m.branchLabels } : {}),
     ...(m.dependsOn?.length ? { dependsOn: m.dependsOn } : {}),
     ...(m.replaces?.length ? { replaces: m.replaces } : {}),
+    ...(m.notes?.length ? { notes: m.notes } : {}),
     message: m.message,
     up: m.plan.up,
     down: m.plan.down,
