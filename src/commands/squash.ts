@@ -79,7 +79,9 @@ export async function squashHistory(config: ResolvedConfig, options: SquashOptio
         ? [`Not carried over (hand-written SQL and data steps; a fresh database will not run them):\n${notCarried.map((n) => `- ${n.id}: ${n.steps} step(s)`).join('\n')}`]
         : []),
     ];
-    written = await writeMigration(config, state.newest, emitter, { message, parents: [], replaces, notes, plan: p, after: state.schema, now: options.now, command: 'squash' });
+    // A history shows either the squash or what it replaces, never both: the labels move with no clash.
+    const branchLabels = range.flatMap((id) => [...(history.get(id)!.branchLabels ?? [])]);
+    written = await writeMigration(config, state.newest, emitter, { message, parents: [], replaces, branchLabels, notes, plan: p, after: state.schema, now: options.now, command: 'squash' });
   } finally {
     emitter.close();
   }

@@ -288,7 +288,7 @@ describe('squash refusals', () => {
       const later = '20260501000011_later';
       p.write(`migrations/${ID[0]}.ts`, file(0));
       p.write(`migrations/${ID[1]}.ts`, file(1));
-      p.write(`migrations/${side}.ts`, migration(side, [ID[0]!], `    this.addColumn('author', 'nick', { type: 'string', nullable: true });\n    this.sql('update author set nick = name');`));
+      p.write(`migrations/${side}.ts`, migration(side, [ID[0]!], `    this.addColumn('author', 'nick', { type: 'string', nullable: true });\n    this.sql('update author set nick = name');`, `\n  static override readonly branchLabels = ['sidecar'];`));
       p.write(`migrations/${merged}.ts`, migration(merged, [ID[1]!, side], ''));
       // A second base that needs a migration inside the range: the squash would cut it off.
       const billing = '20260501000012_billing';
@@ -307,6 +307,10 @@ describe('squash refusals', () => {
       expect(doc.notCarried).toEqual([{ id: side, file: `migrations/${side}.ts`, steps: 1 }]);
       expect(p.read('migrations/20260601000000_squash_all.ts')).toContain(` * Not carried over (hand-written SQL and data steps; a fresh database will not run them):\n * - ${side}: 1 step(s)\n`);
       expect(p.ok(['migrate', 'heads'])).toContain(later);
+      // The range's branch label moves to the squash; both files in the folder do not clash.
+      expect(p.read('migrations/20260601000000_squash_all.ts')).toContain(`static override readonly branchLabels = ['sidecar'];`);
+      p.ok(['migrate', 'up', '--quiet', '--to', 'sidecar@head', '--url', 'sqlite:./labels.db']);
+      expect(p.ok(['migrate', 'current', '--url', 'sqlite:./labels.db']).trim()).toBe(later);
     } finally {
       p.dispose();
     }
