@@ -1,5 +1,5 @@
 import type { DialectName } from '../dialect/dialect.ts';
-import { oneLine } from '../dialect/transaction-rules.ts';
+import { oneLine, outsideTransactionOnly } from '../dialect/transaction-rules.ts';
 import type { Database } from './database.ts';
 
 /**
@@ -22,30 +22,66 @@ export function parseDuration(value: string | number): number | undefined {
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
 
+/** Statements not to wrap in a transaction of our own: transaction control, session settings. */
+const CONTROL = /^\s*(begin|start\s+transaction|commit|rollback|end|abort|savepoint|release|prepare\s+transaction|set|reset|discard)\b/i;
+
+export interface DdlLockScope {
+  /** Sets the timeout for a transaction the run opened (a transactional batch), before its first statement. */
+  begin(trx: unknown): Promise<void>;
+  undo(): void;
+}
+
 /**
- * Sets the timeout on every connection the run takes from the pool, from now until the returned
- * undo: each statement outside a transaction may run on any pooled connection, so setting it once
- * on one would not do. 0 leaves the server's setting alone.
+ * Applies the timeout to every migration statement until `undo`. 0 leaves the server's setting.
+ *
+ * PostgreSQL: `SET LOCAL` in each transaction, never a session setting, which a transaction
+ * pooler (PgBouncer) would hand on to the app's next client. A statement run outside any
+ * transaction (a `transactional = false` migration) runs in a transaction of its own that sets
+ * it, which changes nothing else: it was its own transaction anyway. Statements that cannot run in
+ * a transaction (CONCURRENTLY) are left alone: the lock they take blocks neither reads nor writes,
+ * so waiting for it queues none of the app's queries.
+ *
+ * MySQL/MariaDB: the session's `lock_wait_timeout`, set on each connection as the run takes it
+ * from the pool (a statement outside a transaction may run on any of them).
  */
-export async function applyDdlLockTimeout(db: Database, dialect: DialectName, ms: number): Promise<() => void> {
-  if (ms <= 0 || dialect === 'sqlite') return () => {};
-  const conn = db.orm.em.getConnection() as unknown as { getNativeClient?(): Promise<unknown> };
+export async function applyDdlLockTimeout(db: Database, dialect: DialectName, ms: number): Promise<DdlLockScope> {
+  const none: DdlLockScope = { begin: async () => {}, undo: () => {} };
+  if (ms <= 0 || dialect === 'sqlite') return none;
+  const conn = db.orm.em.getConnection() as unknown as {
+    execute(sql: string, params: unknown[], method: string, ctx?: unknown): Promise<unknown>;
+    transactional<T>(fn: (trx: unknown) => Promise<T>): Promise<T>;
+    getNativeClient?(): Promise<unknown>;
+  };
+  if (dialect === 'postgresql') {
+    const setLocal = `set local lock_timeout = ${Math.max(1, Math.round(ms))}`;
+    const driver = db.orm.em.getDriver() as unknown as { execute(sql: unknown, params?: unknown, method?: unknown, ctx?: unknown): Promise<unknown> };
+    const own = Object.prototype.hasOwnProperty.call(driver, 'execute');
+    const original = driver.execute;
+    driver.execute = async function (this: unknown, sql: unknown, params?: unknown, method?: unknown, ctx?: unknown) {
+      if (ctx !== undefined || typeof sql !== 'string' || CONTROL.test(sql) || outsideTransactionOnly(sql, 'postgresql')) return original.call(this, sql, params, method, ctx);
+      return conn.transactional(async (trx) => {
+        await conn.execute(setLocal, [], 'run', trx);
+        return original.call(this, sql, params, method, trx);
+      });
+    };
+    return {
+      begin: async (trx) => void (await conn.execute(setLocal, [], 'run', trx)),
+      undo: () => {
+        if (own) driver.execute = original;
+        else delete (driver as Partial<typeof driver>).execute;
+      },
+    };
+  }
   const pool = (await conn.getNativeClient?.()) as
     | { on(event: string, listener: (c: never) => void): unknown; off(event: string, listener: (c: never) => void): unknown }
     | undefined;
-  if (!pool) return () => {};
-  let listener: (c: never) => void;
-  if (dialect === 'postgresql') {
-    const sql = `set lock_timeout = ${Math.max(1, Math.round(ms))}`;
-    // Queued on the client before the statement it was taken for, so it runs first.
-    listener = (c: { query(sql: string): Promise<unknown> }) => void c.query(sql).catch(() => undefined);
-  } else {
-    // Whole seconds: MySQL takes no fraction, and 0 would mean no wait at all.
-    const sql = `set session lock_wait_timeout = ${Math.max(1, Math.ceil(ms / 1000))}`;
-    listener = (c: { query(sql: string, cb: () => void): unknown }) => void c.query(sql, () => undefined);
-  }
+  if (!pool) return none;
+  // Whole seconds: MySQL takes no fraction, and 0 would mean no wait at all.
+  const sql = `set session lock_wait_timeout = ${Math.max(1, Math.ceil(ms / 1000))}`;
+  // Queued on the connection before the statement it was taken for, so it runs first.
+  const listener = (c: { query(sql: string, cb: () => void): unknown }) => void c.query(sql, () => undefined);
   pool.on('acquire', listener);
-  return () => void pool.off('acquire', listener);
+  return { begin: async () => {}, undo: () => void pool.off('acquire', listener) };
 }
 
 /** PostgreSQL's lock_not_available (lock_timeout); MySQL/MariaDB's lock wait timeout and NOWAIT. */
@@ -83,8 +119,8 @@ const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * Who holds a lock on `table` now, in words, if the server says: on PostgreSQL the oldest other
- * session with a lock granted on it; on MySQL/MariaDB the oldest open transaction (the metadata
- * lock's holder is not listed without a plugin). Best effort: undefined when nothing is found.
+ * session with a lock granted on it; on MySQL/MariaDB the oldest open transaction of a session in
+ * the same database (the metadata lock's holder is not listed without a plugin). Best effort: undefined when nothing is found.
  */
 export async function lockHolderOf(db: Database, dialect: DialectName, table: string | undefined): Promise<string | undefined> {
   try {
@@ -104,7 +140,7 @@ export async function lockHolderOf(db: Database, dialect: DialectName, table: st
       const rows = await db.execute(
         `select t.trx_mysql_thread_id as id, p.user, p.host, p.command, left(p.info, 200) as info, timestampdiff(second, t.trx_started, now()) as seconds
          from information_schema.innodb_trx t left join information_schema.processlist p on p.id = t.trx_mysql_thread_id
-         where t.trx_mysql_thread_id <> connection_id() order by t.trx_started limit 1`,
+         where t.trx_mysql_thread_id <> connection_id() and p.db = database() order by t.trx_started limit 1`,
       );
       const r = rows[0];
       if (!r) return undefined;

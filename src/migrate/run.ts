@@ -300,7 +300,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     return row?.status === 'running' && !row.statements_done;
   };
   const unwatch = watchStatements(s.db.orm.em.getDriver() as never);
-  const untimeout = await applyDdlLockTimeout(s.db, dialect.name, timeoutMs);
+  const ddlLock = await applyDdlLockTimeout(s.db, dialect.name, timeoutMs);
   // Bound to this database's migration instances, never module-wide: runs on other databases in
   // the same process have their own.
   s.db.run.current = {
@@ -390,8 +390,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
         if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
         try {
           if (segment.transactional) {
-            await conn.transactional((trx) => {
+            await conn.transactional(async (trx) => {
               currentTrx = trx;
+              await ddlLock.begin(trx);
               return go(trx);
             });
           } else {
@@ -462,8 +463,9 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     const rolledBack = done.length ? `migrations before it (${done.join(', ')}) stay applied; ` : '';
     throw new MigrationFailedError(`migration ${current ?? ids[0]} failed (${direction}): ${message}; ${rolledBack}nothing of its batch remains`);
   } finally {
+    // In the reverse order of their wrapping of the driver's execute.
+    ddlLock.undo();
     unwatch();
-    untimeout();
     options.transactional = true;
     s.db.migrator.off(direction === 'up' ? 'migrating' : 'reverting', onStart);
     s.db.migrator.off(direction === 'up' ? 'migrated' : 'reverted', onDone);

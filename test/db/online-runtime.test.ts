@@ -107,6 +107,30 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     expect(columns.map((c) => c.column_name)).toEqual(['code', 'id', 'label']);
   });
 
+  it('a statement of a transactional = false migration waits no longer either (a transaction of its own sets the timeout) and is retried while nothing of it ran', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.addColumn('item', 'label', { type: 'string', length: 40, nullable: true });`, { transactional: false }));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    const app = await holder(url);
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query('lock table item in access exclusive mode');
+    const retries: RetryEvent[] = [];
+    const result = await migrateUp({
+      ...inputs(p, url),
+      ddlLockTimeoutMs: 300,
+      sleep: async () => {},
+      onRetry: async (e) => {
+        retries.push(e);
+        if (retries.length === 1) await app.query('commit');
+      },
+    });
+    expect(result.ran).toEqual([COLUMN]);
+    expect(retries.map((r) => [r.id, r.attempt, r.table])).toEqual([[COLUMN, 2, 'item']]);
+    expect(await query(url, p.dir, `select status, error from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'applied', error: null }]);
+  });
+
   it('gives up after the last attempt with an error naming the migration, the table and the session holding the lock; nothing applied', async () => {
     const { p, url } = await project();
     p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
