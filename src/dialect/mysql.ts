@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Op } from '../diff/ops.ts';
 import { findTable } from '../schema/apply.ts';
-import type { IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
+import type { ForeignKeyDef, IndexDef, SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { applyForeignKeyActions, backfill, columnModifiers, createTable, schemaBuilder, stringLiteral, text, indexStatements, type ColumnOptions } from './builder.ts';
 import type { Dialect, DialectName } from './dialect.ts';
 import { orderForMysql } from './order.ts';
@@ -32,6 +32,23 @@ const createIndexes = (table: TableDef) => indexStatements(schema, table, { fore
 const ONLINE = ', algorithm=inplace, lock=none';
 
 const tableOptions = (table: TableDef) => ` default character set utf8mb4 engine = InnoDB${table.comment ? ` comment = ${stringLiteral('mysql', table.comment)}` : ''}`;
+
+/**
+ * VALIDATE CONSTRAINT for a MariaDB foreign key added with the checks off: a read of the rows
+ * (no lock on them) that fails when one references nothing, as the server's own check would.
+ * Rows with a NULL in the key are not checked (MATCH SIMPLE). One compound statement.
+ */
+function orphanCheck(table: string, fk: ForeignKeyDef): string {
+  const child = (c: string) => `c.${ident(c)}`;
+  const parent = (c: string) => `p.${ident(c)}`;
+  const on = fk.columns.map((c, i) => `${child(c)} = ${parent(fk.referencedColumns[i]!)}`).join(' and ');
+  const where = [...fk.columns.map((c) => `${child(c)} is not null`), `${parent(fk.referencedColumns[0]!)} is null`].join(' and ');
+  const message = `foreign key ${fk.name} on ${table}: rows reference no row of ${fk.referencedTable}`.slice(0, 128);
+  return (
+    `begin not atomic if exists (select 1 from ${ident(table)} c left join ${ident(fk.referencedTable)} p on ${on} where ${where} limit 1) ` +
+    `then signal sqlstate '23000' set message_text = ${stringLiteral('mysql', message)}; end if; end`
+  );
+}
 
 function mysqlDialect(name: DialectName): Dialect {
   // MariaDB (not MySQL) takes IF [NOT] EXISTS on an index in ALTER TABLE: an online step it
@@ -83,12 +100,18 @@ function mysqlDialect(name: DialectName): Dialect {
         case 'dropIndex':
           if (op.online) return [`alter table ${ident(op.table)} drop index ${ifExists('exists')}${ident(op.index)}${ONLINE}`];
           return [text(schema.dropIndex(op.index).on(op.table))];
-        // Constraints are checked as they are added here; there is no later validation step.
-        case 'validateConstraint':
-          return [];
+        case 'validateConstraint': {
+          const fk = findTable(before, op.table)?.foreignKeys.find((f) => f.name === op.name);
+          // A check (and, on MySQL, a key) was checked as it was added: nothing is left to do.
+          return name === 'mariadb' && fk ? [orphanCheck(op.table, fk)] : [];
+        }
         case 'addForeignKey': {
           const fk = op.foreignKey;
-          return [text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk))];
+          const add = text(applyForeignKeyActions(schema.alterTable(op.table).addForeignKeyConstraint(fk.name, fk.columns, fk.referencedTable, fk.referencedColumns), fk));
+          // MariaDB's NOT VALID: with the checks off for this one statement the key is added in
+          // place, without copying the table or blocking writes; validateConstraint checks the rows.
+          if (op.validate === 'later' && name === 'mariadb') return [`set statement foreign_key_checks = 0 for ${add}${ONLINE}`];
+          return [add];
         }
         case 'addCheck':
           return [text(schema.alterTable(op.table).addCheckConstraint(op.check.name, sql.raw(op.check.expression)))];

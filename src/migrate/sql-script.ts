@@ -114,7 +114,8 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
   const q = (s: string) => platform.quoteIdentifier(s);
   const table = q(config.tableName);
   const lines: string[] = [];
-  const emit = (sql: string) => lines.push(/;\s*$/.test(sql) ? sql : `${sql};`);
+  // A MariaDB compound statement (`begin not atomic …; end`) holds semicolons: the client needs another delimiter around it.
+  const emit = (sql: string) => lines.push(/^begin not atomic\b/i.test(sql) ? `delimiter //\n${sql} //\ndelimiter ;` : /;\s*$/.test(sql) ? sql : `${sql};`);
   const range = ids.length ? `${ids[0]} … ${ids.at(-1)}` : 'nothing to run';
   lines.push(`-- tidemark migrate ${options.direction} --sql (${dialectName}): ${ids.length} migration${ids.length === 1 ? '' : 's'}, ${range}`);
   const parentsOf = (id: string) => history.get(id)!.parents.join(' + ') || 'base';

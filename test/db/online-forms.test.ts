@@ -259,5 +259,31 @@ for (const kind of ['postgresql', 'mariadb'] as ServerKind[]) {
         await theirs.drop();
       }
     });
+
+    it('a row the key added NOT VALID does not match fails the validation, naming the key', async () => {
+      const { p, v2, online } = generated();
+      const db = await freshDatabase(kind);
+      try {
+        p.ok(['migrate', 'up', '--to', v2, '--url', db.url]);
+        if (kind === 'postgresql') {
+          const fk = await query(db.url, `select convalidated from pg_constraint where conname = 'book_author_id_foreign'`);
+          expect(fk).toEqual([{ convalidated: false }]);
+        }
+        // A row the key does not allow, slipped in past it (as one written before it was added).
+        if (kind === 'postgresql') {
+          await query(db.url, 'alter table book disable trigger all');
+          await query(db.url, `insert into book (title, author_id) values ('Orphan', 999)`);
+          await query(db.url, 'alter table book enable trigger all');
+        } else {
+          await query(db.url, `set statement foreign_key_checks = 0 for insert into book (title, author_id) values ('Orphan', 999)`);
+        }
+        const r = p.run(['migrate', 'up', '--url', db.url]);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toContain(online);
+        expect(r.stderr).toContain('book_author_id_foreign');
+      } finally {
+        await db.drop();
+      }
+    });
   });
 }

@@ -47,7 +47,11 @@ set names utf8mb4;
 -- lock: ALGORITHM=INPLACE, LOCK=NONE on "customer"; blocks nothing; scans the table (time grows with its size)
 alter table `customer` add index if not exists `customer_email_index` (`email`), algorithm=inplace, lock=none;
 -- TM203 ALGORITHM=COPY, LOCK=SHARED on "refund" (the server's choice); blocks writes; rewrites the table (time grows with its size); safe form: pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on
-alter table `refund` add constraint `refund_purchase_id_foreign` foreign key (`purchase_id`) references `purchase` (`id`);
+set statement foreign_key_checks = 0 for alter table `refund` add constraint `refund_purchase_id_foreign` foreign key (`purchase_id`) references `purchase` (`id`), algorithm=inplace, lock=none;
+-- lock: none (nothing runs); blocks nothing; instant
+delimiter //
+begin not atomic if exists (select 1 from `refund` c left join `purchase` p on c.`purchase_id` = p.`id` where c.`purchase_id` is not null and p.`id` is null limit 1) then signal sqlstate '23000' set message_text = 'foreign key refund_purchase_id_foreign on refund: rows reference no row of purchase'; end if; end //
+delimiter ;
 -- TM204 ALGORITHM=COPY, LOCK=SHARED on "customer" (the server's choice); blocks writes; rewrites the table (time grows with its size); safe form: pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on
 alter table `customer` add constraint `customer_email_at` check (email like '%@%');
 -- lock: ALGORITHM=INPLACE, LOCK=NONE on "customer"; blocks nothing; rewrites the table (time grows with its size)

@@ -2,7 +2,8 @@ alter table `project` add index if not exists `project_created_at_index` (`creat
 alter table `user` add unique index if not exists `user_name_unique` (`name`), algorithm=inplace, lock=none;
 alter table `project` add fulltext index `project_description_fulltext`(`description`);
 alter table `project` drop index if exists `project_name_index`, algorithm=inplace, lock=none;
-alter table `project` add constraint `project_reviewer_id_foreign` foreign key (`reviewer_id`) references `user` (`id`) on delete set null;
+set statement foreign_key_checks = 0 for alter table `project` add constraint `project_reviewer_id_foreign` foreign key (`reviewer_id`) references `user` (`id`) on delete set null, algorithm=inplace, lock=none;
+begin not atomic if exists (select 1 from `project` c left join `user` p on c.`reviewer_id` = p.`id` where c.`reviewer_id` is not null and p.`id` is null limit 1) then signal sqlstate '23000' set message_text = 'foreign key project_reviewer_id_foreign on project: rows reference no row of user'; end if; end;
 alter table `project` add constraint `project_name_check` check (name <> '');
 alter table `project` modify column `description` text not null, algorithm=inplace, lock=none;
 update `project` set `reviewer_id` = 0 where `reviewer_id` is null;
