@@ -89,11 +89,12 @@ const SAFE = {
   pgNotNull: '{ online: true } on alterColumn: a NOT VALID check, VALIDATE CONSTRAINT while writes go on, then SET NOT NULL without a scan',
   expandContract: 'expand and contract: add a new column, backfill it in batches, switch the application to it, then drop the old one',
   pgAddColumn: 'add the column without a default (or with a constant one), then set the default and backfill the rows in batches',
+  myForeignKey: "{ validate: 'later' } on addForeignKey, then this.validateConstraint(table, name): added in place with foreign_key_checks off, then a query checks the rows",
   osc: 'pt-online-schema-change (Debian percona-toolkit) copies the table in the background while writes go on',
 } as const;
 
 /** The safe forms gen-migration writes by default for a table that exists (src/plan/online.ts). */
-const GENERATED: ReadonlySet<string> = new Set([SAFE.pgIndex, SAFE.pgDropIndex, SAFE.pgForeignKey, SAFE.pgCheck, SAFE.pgNotNull]);
+const GENERATED: ReadonlySet<string> = new Set([SAFE.pgIndex, SAFE.pgDropIndex, SAFE.pgForeignKey, SAFE.pgCheck, SAFE.pgNotNull, SAFE.myForeignKey]);
 
 const durationWords: Record<Duration, string> = {
   instant: 'instant',
@@ -125,7 +126,7 @@ export function classify(op: Op, before: SchemaSnapshot, dialect: DialectName, f
     return { lock: 'a new table', blocks: 'nothing', duration: 'instant', note: 'nothing else to wait for' };
   }
   const table = op.kind === 'renameTable' ? op.from : op.table;
-  const c = dialect === 'postgresql' ? postgres(op, before) : dialect === 'sqlite' ? sqlite(op, before) : mariadb(op, before);
+  const c = dialect === 'postgresql' ? postgres(op, before) : dialect === 'sqlite' ? sqlite(op, before) : mariadb(op, before, dialect);
   if (fresh.has(table)) {
     const { code: _code, safeAlternative: _alt, ...rest } = c;
     return { ...rest, note: `${rest.note} (created in this migration: empty)` };
@@ -344,10 +345,11 @@ function pgAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: bo
 
 // ---------------------------------------------------------------- MariaDB (and MySQL)
 
-const algo = (algorithm: 'INSTANT' | 'NOCOPY' | 'INPLACE' | 'COPY', lock: 'NONE' | 'SHARED' | 'EXCLUSIVE', table: string, stated = false) =>
-  `ALGORITHM=${algorithm}, LOCK=${lock} on ${q(table)}${stated ? '' : " (the server's choice)"}`;
+/** What the server does; `asked`: the statement states `ALGORITHM=INPLACE, LOCK=NONE`, so it is refused rather than copied. */
+const algo = (algorithm: 'INSTANT' | 'NOCOPY' | 'INPLACE' | 'COPY', lock: 'NONE' | 'SHARED' | 'EXCLUSIVE', table: string, asked = false) =>
+  `ALGORITHM=${algorithm}, LOCK=${lock} on ${q(table)}${asked ? ' (asked: INPLACE, LOCK=NONE)' : " (the server's choice)"}`;
 
-function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: SchemaSnapshot): LockClass {
+function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: SchemaSnapshot, dialect: DialectName): LockClass {
   const instant = (t: string, note: string): LockClass => ({ lock: algo('INSTANT', 'NONE', t), blocks: 'nothing', duration: 'instant', note });
   switch (op.kind) {
     case 'dropTable':
@@ -362,8 +364,11 @@ function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sch
     case 'dropForeignKey':
     case 'commentTable':
       return instant(op.table, 'catalog only');
-    case 'validateConstraint':
+    case 'validateConstraint': {
+      const fk = findTable(before, op.table)?.foreignKeys.find((f) => f.name === op.name);
+      if (dialect === 'mariadb' && fk) return { lock: 'none (a consistent read)', blocks: 'nothing', duration: 'scan', note: 'a query looks for rows without a parent and fails the migration on one' };
       return { lock: 'none (nothing runs)', blocks: 'nothing', duration: 'instant', note: 'the constraint was checked as it was added' };
+    }
     case 'addColumn':
       if (op.column.autoincrement) {
         return { code: 'TM207', lock: algo('COPY', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'an auto_increment column copies the table', safeAlternative: SAFE.osc };
@@ -377,13 +382,30 @@ function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sch
       if (op.index.type === 'fulltext') {
         return { code: 'TM201', lock: algo('INPLACE', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'a full-text index is built while writes wait (the first one rebuilds the table)', safeAlternative: SAFE.osc };
       }
-      if (op.online) return { lock: algo('INPLACE', 'NONE', op.table, true), blocks: 'nothing', duration: 'scan', note: 'builds while writes go on; refused rather than copied' };
+      if (op.online) return { lock: algo('NOCOPY', 'NONE', op.table, true), blocks: 'nothing', duration: 'scan', note: 'builds while writes go on' };
       return { lock: algo('NOCOPY', 'NONE', op.table), blocks: 'nothing', duration: 'scan', note: 'builds while writes go on; { online: true } states it, so the server refuses instead of copying' };
     case 'dropIndex':
-      if (op.online) return { lock: algo('INPLACE', 'NONE', op.table, true), blocks: 'nothing', duration: 'instant', note: 'catalog only; refused rather than copied' };
+      if (op.online) return { lock: algo('NOCOPY', 'NONE', op.table, true), blocks: 'nothing', duration: 'instant', note: 'catalog only' };
       return { lock: algo('NOCOPY', 'NONE', op.table), blocks: 'nothing', duration: 'instant', note: 'catalog only' };
-    case 'addForeignKey':
-      return { code: 'TM203', lock: algo('COPY', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'with foreign_key_checks on, adding a foreign key copies the table while writes wait', safeAlternative: SAFE.osc };
+    case 'addForeignKey': {
+      if (op.validate === 'later' && dialect === 'mariadb') {
+        const cols = op.foreignKey.columns;
+        const t = findTable(before, op.table);
+        const indexed = [...(t?.indexes ?? []).map((i) => i.columns), t?.columns.filter((c) => c.primary).map((c) => c.name) ?? []].some((c) => cols.every((x, i) => c[i] === x));
+        const note = 'foreign_key_checks off for the statement: rows are checked by the later validateConstraint';
+        return indexed
+          ? { lock: algo('INSTANT', 'NONE', op.table, true), blocks: 'nothing', duration: 'instant', note }
+          : { lock: algo('NOCOPY', 'NONE', op.table, true), blocks: 'nothing', duration: 'scan', note: `${note}; the server builds an index for the key` };
+      }
+      return {
+        code: 'TM203',
+        lock: algo('COPY', 'SHARED', op.table),
+        blocks: 'writes',
+        duration: 'rewrite',
+        note: 'with foreign_key_checks on, adding a foreign key copies the table while writes wait',
+        safeAlternative: dialect === 'mariadb' ? SAFE.myForeignKey : SAFE.osc,
+      };
+    }
     case 'addCheck':
       return { code: 'TM204', lock: algo('COPY', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'adding a check copies the table while writes wait', safeAlternative: SAFE.osc };
   }
@@ -397,7 +419,11 @@ function myAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: bo
   if (a !== b || Boolean(from.autoincrement) !== Boolean(to.autoincrement)) {
     const va = /^varchar\((\d+)\)$/.exec(a);
     const vb = /^varchar\((\d+)\)$/.exec(b);
-    const widened = va && vb && Number(vb[1]) >= Number(va[1]);
+    // utf8mb4 (tidemark's table charset): 4 bytes a character. InnoDB keeps the stored length's
+    // format, so widening is catalog-only unless it moves from at most 255 bytes to more while
+    // values could already need the long form (over 127 bytes): then the table is copied.
+    const [from8, to8] = [Number(va?.[1]) * 4, Number(vb?.[1]) * 4];
+    const widened = va && vb && to8 >= from8 && (to8 <= 255 || from8 <= 127 || from8 > 255);
     // Values appended at the end of an enum keep every stored ordinal.
     const appended = from.type === 'enum' && to.type === 'enum' && (from.items ?? []).every((v, i) => to.items?.[i] === v);
     if (widened || appended) parts.push({ lock: algo('INSTANT', 'NONE', table), blocks: 'nothing', duration: 'instant', note: `${a} → ${b}: catalog only` });
