@@ -170,7 +170,7 @@ export class MigrateStatusCommand extends TidemarkCommand {
     const url = status.database;
     // A run that `migrate up` would refuse is worth a non-zero exit to a script or a health check;
     // a migration running under a live run's lock is progress, not a block.
-    const blocked = status.failed.some((f) => f.status === 'failed' || !status.lockHolder);
+    const blocked = status.failed.some((f) => !f.rerunnable && (f.status === 'failed' || !status.lockHolder));
     const code = blocked && !this.exitZero ? EXIT.blocked : 0;
     if (this.json) {
       printJson(this, 'migrate status', status);
@@ -184,10 +184,11 @@ export class MigrateStatusCommand extends TidemarkCommand {
     this.out(`Pending (${status.pending.length}):${status.pending.length ? '' : ' none'}`);
     for (const id of status.pending) this.out(`  ${id}`);
     if (status.failed.length) {
-      this.out(`Failed (${status.failed.length}): blocks migrate until resolved`);
+      this.out(`Failed (${status.failed.length}): ${status.failed.every((f) => f.rerunnable) ? 'migrate up runs it again from the start' : 'blocks migrate until resolved'}`);
       for (const f of status.failed) {
         const progress = f.statementsTotal !== undefined ? `, ${f.statementsDone ?? 0} of ${f.statementsTotal} statements ran` : '';
-        this.out(`  ${f.id}  ${f.status === 'running' ? 'interrupted' : 'failed'}${progress}${f.error ? `: ${f.error}` : ''}`);
+        const again = f.rerunnable ? ' (every step is safe to rerun: migrate up runs it again)' : '';
+        this.out(`  ${f.id}  ${f.status === 'running' ? 'interrupted' : 'failed'}${progress}${again}${f.error ? `: ${f.error}` : ''}`);
       }
     }
     if (status.drift) {

@@ -29,6 +29,8 @@ export interface FailedRun {
   statementsTotal?: number;
   error?: string;
   startedAt?: string;
+  /** Every step of it is safe to rerun (online index, validation, backfill): `migrate up` runs it again instead of refusing. */
+  rerunnable?: boolean;
 }
 
 export interface MigrationStatus {
@@ -657,7 +659,12 @@ export async function migrationStatus(config: ResolvedConfig): Promise<Migration
       // status reports what is wrong instead of refusing to report.
       s.notices.push(`problem: ${(error as Error).message}`);
     }
-    return { ...statusOf(s), lockHolder: await lockHolder(s.url, config.tableName, config.projectRoot) };
+    const status = statusOf(s);
+    for (const f of status.failed) {
+      const node = s.history.get(f.id);
+      if (node && rerunnable(node.migration, await stepsOf(s, f.id, 'up'), s.url.dialect)) f.rerunnable = true;
+    }
+    return { ...status, lockHolder: await lockHolder(s.url, config.tableName, config.projectRoot) };
   });
 }
 

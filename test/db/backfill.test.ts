@@ -157,6 +157,12 @@ for (const target of targets) {
         expect(half.twice).toBe(0);
         expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${BACKFILL}'`)).toEqual([{ status: 'running' }]);
 
+        // Not a block: status says what up will do, and exits 0.
+        const status = await start(p, ['migrate', 'status', '--url', url]).done;
+        expect(status.code, status.stderr).toBe(0);
+        expect(status.stdout).toContain(`Failed (1): migrate up runs it again from the start`);
+        expect(status.stdout).toContain(`${BACKFILL}  interrupted (every step is safe to rerun: migrate up runs it again)`);
+
         const rerun = await start(p, ['migrate', 'up', '--url', url]).done;
         expect(rerun.code, rerun.stderr).toBe(0);
         expect(rerun.stderr).toMatch(new RegExp(`migration ${BACKFILL} was interrupted.*safe to rerun.*runs it again from the start`));
