@@ -89,6 +89,28 @@ describe('entity loading', () => {
     expect(many.read(`migrations/${many.migrations()[0]}`).match(/createTable\(/g)).toHaveLength(n);
   });
 
+  it('keeps the order of the files when CommonJS ones (required one by one) sit between ES modules', () => {
+    const p = new TestProject();
+    projects.push(p);
+    const log = JSON.stringify(join(p.dir, EVALUATED));
+    const entity = (name: string) => `import { appendFileSync } from 'node:fs';
+import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
+
+appendFileSync(${log}, '${name}\\n');
+
+@Entity({ tableName: '${name.toLowerCase()}' })
+export class ${name} {
+  @PrimaryKey() id!: number;
+  @Property() name!: string;
+}
+`;
+    p.write('tidemark.config.ts', p.read('tidemark.config.ts').replace("['./entities/*.ts']", "['./entities/*.ts', './entities/*.cts']"));
+    for (const [name, ext] of [['A1', 'ts'], ['A2', 'ts'], ['B', 'cts'], ['C1', 'ts'], ['C2', 'ts']]) p.write(`entities/${name}.${ext}`, entity(name!));
+    p.ok(['gen-migration', '-m', 'init']);
+    expect(p.read(EVALUATED).trim().split('\n')).toEqual(['A1', 'A2', 'B', 'C1', 'C2']);
+    expect(p.read(`migrations/${p.migrations()[0]}`).match(/createTable\('\w+'/g)).toEqual(["createTable('a1'", "createTable('a2'", "createTable('b'", "createTable('c1'", "createTable('c2'"]);
+  });
+
   /** Three chained entities, T1 in the middle replaced by `body` (given the evaluation log's path). */
   const failing = (body: (log: string) => string) => {
     const p = chain(3);
