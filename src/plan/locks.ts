@@ -358,8 +358,11 @@ function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sch
       return { lock: `exclusive metadata lock on ${q(op.from)}`, blocks: 'reads and writes', duration: 'instant', note: 'catalog only' };
     case 'renameColumn':
       return instant(op.table, 'catalog only');
-    case 'dropColumn':
-      return instant(op.table, 'instant drop (MariaDB 10.4+)');
+    case 'dropColumn': {
+      // An index on the column goes with it: that is not instant, but needs no copy either.
+      const indexed = findTable(before, op.table)?.indexes.some((i) => i.columns.includes(op.column));
+      return indexed ? { lock: algo('NOCOPY', 'NONE', op.table), blocks: 'nothing', duration: 'instant', note: 'drops the column and its index' } : instant(op.table, 'instant drop (MariaDB 10.4+)');
+    }
     case 'dropCheck':
     case 'dropForeignKey':
     case 'commentTable':
@@ -371,7 +374,7 @@ function mariadb(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sch
     }
     case 'addColumn':
       if (op.column.autoincrement) {
-        return { code: 'TM207', lock: algo('COPY', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'an auto_increment column copies the table', safeAlternative: SAFE.osc };
+        return { code: 'TM207', lock: algo('INPLACE', 'SHARED', op.table), blocks: 'writes', duration: 'rewrite', note: 'an auto_increment column rebuilds the table while writes wait', safeAlternative: SAFE.osc };
       }
       return instant(op.table, 'instant add column (MariaDB 10.4+)');
     case 'alterColumn': {
