@@ -22,7 +22,6 @@ interface Reach {
   referenced?: { table: string; columns: string[] };
 }
 
-
 /**
  * True when `later` cannot simply run before the operation that reaches `reach` (so that
  * operation cannot move behind it into the online migration). Conservative: a table dropped or
@@ -75,10 +74,11 @@ export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSp
         // the key's own columns may follow it: MySQL/MariaDB then make one for the key and drop
         // it when this one is built; PostgreSQL needs none. An index flagged `foreignKey` (the
         // one MikroORM makes for a key where the platform wants it) stays with its key.
-        const needed = rest(i).some(
-          (l) => l.kind === 'addForeignKey' && l.foreignKey.referencedTable === op.table && i0.unique === true && sameJson([...l.foreignKey.referencedColumns].sort(), [...i0.columns].sort()),
-        );
-        if (existing.has(op.table) && !i0.foreignKey && !needed && free(i, { table: op.table, columns: i0.columns })) online.push({ ...op, online: true });
+        const needed = () =>
+          rest(i).some(
+            (l) => l.kind === 'addForeignKey' && l.foreignKey.referencedTable === op.table && i0.unique === true && sameJson([...l.foreignKey.referencedColumns].sort(), [...i0.columns].sort()),
+          );
+        if (existing.has(op.table) && !i0.foreignKey && !needed() && free(i, { table: op.table, columns: i0.columns })) online.push({ ...op, online: true });
         else main.push(op);
         break;
       }
@@ -108,8 +108,8 @@ export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSp
         const toNotNull = from && from.nullable && !op.column.nullable && !op.column.primary;
         if (toNotNull && existing.has(op.table) && oldColumns.has(`${op.table}.${from.name}`) && free(i, { table: op.table, columns: [from.name] })) {
           // Everything but the NOT NULL stays atomic; the NOT NULL follows, online.
-          const rest = { ...op.column, nullable: true };
-          if (!sameColumn(from, rest)) main.push({ kind: 'alterColumn', table: op.table, column: rest });
+          const others = { ...op.column, nullable: true };
+          if (!sameColumn(from, others)) main.push({ kind: 'alterColumn', table: op.table, column: others });
           online.push({ ...op, online: true });
         } else main.push(op);
         break;

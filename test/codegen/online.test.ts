@@ -180,6 +180,17 @@ describe('splitOnline', () => {
     expect(kinds(online)).toEqual(['validateConstraint']);
   });
 
+  test('an index remade under the same name for a new key to reference: the split that would break keeps everything in the main migration', () => {
+    const before = schema(project, { ...user, indexes: [...user.indexes, { name: 'user_name_key', columns: ['name'] }] });
+    const ops: Op[] = [
+      { kind: 'dropIndex', table: 'user', index: 'user_name_key' },
+      { kind: 'createIndex', table: 'user', index: { name: 'user_name_key', columns: ['name'], unique: true } },
+      { kind: 'addColumn', table: 'project', column: { name: 'owner_name', type: 'string', nullable: true } },
+      { kind: 'addForeignKey', table: 'project', foreignKey: { name: 'project_owner_name_foreign', columns: ['owner_name'], referencedTable: 'user', referencedColumns: ['name'] } },
+    ];
+    expect(splitOnline(ops, before)).toEqual({ main: ops, online: [] });
+  });
+
   test('hand-written SQL after a change keeps it in the main migration', () => {
     const ops: Op[] = [
       { kind: 'createIndex', table: 'project', index: { name: 'project_name_index', columns: ['name'] } },
