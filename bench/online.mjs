@@ -380,6 +380,41 @@ function formsOf(text) {
   return f.length ? f.join(', ') : 'plain';
 }
 
+/** What is wrong with the table after a case ran on column suffix `x` ('a' or 'b'), or ''. */
+async function wrongResult(dialect, kase, x) {
+  const c = await connect(dialect);
+  const schema = dialect === 'postgresql' ? 'current_schema()' : 'database()';
+  const col = async (name) =>
+    (await c.q(`select is_nullable as n, column_default as d, character_maximum_length as l from information_schema.columns where table_schema = ${schema} and table_name = 'item' and column_name = '${name}'`))[0];
+  try {
+    if (kase === 'addcol') {
+      const r = await col(`score_${x}`);
+      return !r ? `no column score_${x}` : (r.n ?? r.N) !== 'NO' || !/0/.test(String(r.d ?? r.D)) ? `score_${x} is not 'not null default 0'` : '';
+    }
+    if (kase === 'notnull') return ((await col(`nn_${x}`)) ?? {}).n === 'NO' || ((await col(`nn_${x}`)) ?? {}).N === 'NO' ? '' : `nn_${x} is nullable`;
+    if (kase === 'widen') {
+      const r = (await col(`code_${x}`)) ?? {};
+      return Number(r.l ?? r.L) === 100 ? '' : `code_${x} is varchar(${r.l ?? r.L})`;
+    }
+    if (dialect === 'postgresql') {
+      if (kase === 'index') {
+        const r = await c.q(`select i.indisvalid as v from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'item_ref_${x}_idx'`);
+        return !r.length ? `no index item_ref_${x}_idx` : r[0].v ? '' : `index item_ref_${x}_idx is INVALID`;
+      }
+      const r = await c.q(`select convalidated as v from pg_constraint where conname = 'item_cust_${x}_foreign' and contype = 'f'`);
+      return !r.length ? `no FK item_cust_${x}_foreign` : r[0].v ? '' : `FK item_cust_${x}_foreign is NOT VALID`;
+    }
+    if (kase === 'index') {
+      const r = await c.q(`select 1 from information_schema.statistics where table_schema = database() and table_name = 'item' and index_name = 'item_ref_${x}_idx'`);
+      return r.length ? '' : `no index item_ref_${x}_idx`;
+    }
+    const r = await c.q(`select 1 from information_schema.referential_constraints where constraint_schema = database() and constraint_name = 'item_cust_${x}_foreign'`);
+    return r.length ? '' : `no FK item_cust_${x}_foreign`;
+  } finally {
+    await c.end();
+  }
+}
+
 async function measure(dialect, dir, variant, kase) {
   const loader = dialect === 'postgresql' ? await startPgbench(dir) : await startNodeLoad(dir);
   await sleep(WARM);
@@ -421,6 +456,13 @@ async function measure(dialect, dir, variant, kase) {
   const { samples, errors } = await loader.stop();
   const st = stats(samples, t0, t1);
   if (errors.length) note = [note, `app errors: ${errors.slice(0, 3).join('; ')}`].filter(Boolean).join('; ');
+  if (ok) {
+    const wrong = await wrongResult(dialect, kase, variant === 'naive' ? 'a' : 'b');
+    if (wrong) {
+      ok = false;
+      note = [`WRONG RESULT: ${wrong}`, note].filter(Boolean).join('; ');
+    }
+  }
   if (variant === 'naive' && ok) {
     const c = await connect(dialect);
     try {
