@@ -44,11 +44,11 @@ function historyStep(i) {
       const fk = k > 0;
       const up = [
         `this.createTable('${t}', (t) => {`,
-        `  t.column('id', { type: 'integer', primary: true, autoincrement: true });`,
+        `  t.column('id', { type: 'integer', primary: true, autoincrement: true, unsigned: true });`,
         `  t.column('name', { type: 'string', length: 100 });`,
         ...(fk
           ? [
-              `  t.column('parent_id', { type: 'integer', nullable: true });`,
+              `  t.column('parent_id', { type: 'integer', nullable: true, unsigned: true });`,
               `  t.index('${t}_parent_id_index', ['parent_id'], { foreignKey: true });`,
               `  t.foreignKey('${t}_parent_id_foreign', ['parent_id'], 'h${k - 1}', ['id'], { onDelete: 'set null' });`,
             ]
@@ -68,6 +68,20 @@ function historyStep(i) {
         down: [`this.alterColumn('${t}', '${col}', { type: 'integer', nullable: true });`],
       };
   }
+}
+
+/** The entity of table h{k} as the first `n` migrations of the history leave it (legacy decorators). */
+function historyEntity(k, n) {
+  const has = (step) => 4 * k + step < n;
+  const imports = ['Entity', ...(has(2) ? ['Index'] : []), ...(k > 0 ? ['ManyToOne'] : []), 'PrimaryKey', 'Property'];
+  let s = `import { ${imports.join(', ')} } from '@mikro-orm/decorators/legacy';\n`;
+  if (k > 0) s += `import { H${k - 1} } from './H${k - 1}.js';\n`;
+  s += `\n@Entity({ tableName: 'h${k}' })\n`;
+  if (has(2)) s += `@Index({ name: 'h${k}_c${k}_index', properties: ['c${k}'] })\n`;
+  s += `export class H${k} {\n  @PrimaryKey() id!: number;\n  @Property({ length: 100 }) name!: string;\n`;
+  if (k > 0) s += `  @ManyToOne(() => H${k - 1}, { nullable: true, fieldName: 'parent_id', deleteRule: 'set null' }) parent?: H${k - 1};\n`;
+  if (has(1)) s += has(3) ? `  @Property({ type: 'bigint', nullable: true, fieldName: 'c${k}' }) c${k}?: string;\n` : `  @Property({ nullable: true, fieldName: 'c${k}' }) c${k}?: number;\n`;
+  return `${s}}\n`;
 }
 
 /** One table of the wide schema (as bench/schema.mjs's t{i}: every 5th has a foreign key to the previous one). */
@@ -100,7 +114,7 @@ function wideTable(i) {
  * `history` N migrations in a chain (historyStep), or `tables` N tables created by one initial
  * migration (the 2,000-table case), or by migrations of `per` tables each. `url` is written into the config.
  */
-export function writeScaleProject(dir, { kind, n, per, url, repo }) {
+export function writeScaleProject(dir, { kind, n, per, url, repo, entities = false }) {
   const migrations = join(dir, 'migrations');
   mkdirSync(migrations, { recursive: true });
   mkdirSync(join(dir, 'entities'), { recursive: true });
@@ -135,5 +149,6 @@ export function writeScaleProject(dir, { kind, n, per, url, repo }) {
       ids.push(id);
     }
   }
+  if (entities && kind === 'history') for (let k = 0; 4 * k < n; k++) writeFileSync(join(dir, 'entities', `H${k}.ts`), historyEntity(k, n));
   return ids;
 }
