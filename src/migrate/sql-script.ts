@@ -49,7 +49,7 @@ export function lockComment(lock: LockClass): string {
  * As `compileSteps`, one group per operation: its statements and its lock classification
  * (each operation compiled and classified against the schema it meets, in the dialect's order).
  */
-function* compileGroups(steps: readonly Step[], start: SchemaSnapshot, dialect: Dialect): Generator<{ op: Op; lock: LockClass | null; sql: string[] } | DataStep> {
+export function* compileGroups(steps: readonly Step[], start: SchemaSnapshot, dialect: Dialect): Generator<{ op: Op; lock: LockClass | null; sql: string[] } | DataStep> {
   let schema = start;
   const fresh = new Set<string>();
   let run: Op[] = [];

@@ -4,6 +4,7 @@ import { schema } from '../cases/types.ts';
 import type { Op } from '../../src/diff/ops.ts';
 import { classify, classifyAll, describeLock, lockWarningLine, lockWarnings, type LockClass } from '../../src/plan/locks.ts';
 import type { ColumnDef, TableDef } from '../../src/schema/types.ts';
+import type { DataStep, Step } from '../../src/runtime/data.ts';
 
 const order: TableDef = {
   name: 'order',
@@ -208,5 +209,28 @@ describe('a migration', () => {
 
   test('describeLock says the lock, what waits and for how long', () => {
     expect(describeLock(classify(alter('qty', { type: 'bigint' }), before, 'postgresql')!)).toBe('ACCESS EXCLUSIVE on "order"; blocks reads and writes; rewrites the table (time grows with its size)');
+  });
+});
+
+describe('the --sql script groups statements by operation', () => {
+  test('its statements are exactly what a run compiles, in the same order, data steps in place', async () => {
+    const { compileGroups } = await import('../../src/migrate/sql-script.ts');
+    const { compileSteps } = await import('../../src/runtime/compile.ts');
+    const { dialectFor } = await import('../../src/dialect/index.ts');
+    const data = { kind: 'data' as const, description: 'fill', run: async () => {} };
+    const steps = [
+      { kind: 'createTable', table: { name: 'audit', columns: [{ name: 'id', type: 'integer', primary: true }, { name: 'order_id', type: 'integer' }], indexes: [], foreignKeys: [{ name: 'audit_order_id_foreign', columns: ['order_id'], referencedTable: 'order', referencedColumns: ['id'] }] } },
+      alter('qty', { type: 'bigint' }),
+      data,
+      fk,
+      { kind: 'createIndex', table: 'order', index: { name: 'order_note_index', columns: ['note'] }, online: true },
+      alter('note', { nullable: false, default: 'n' }, true),
+      { kind: 'dropColumn', table: 'order', column: 'status' },
+    ] as Step[];
+    for (const name of ['sqlite', 'postgresql', 'mysql', 'mariadb'] as const) {
+      const dialect = dialectFor(name);
+      const grouped = [...compileGroups(steps, before, dialect)].flatMap((g): (string | DataStep)[] => ('sql' in g ? g.sql : [g]));
+      expect(grouped, name).toEqual(compileSteps(steps, before, dialect));
+    }
   });
 });
