@@ -80,7 +80,13 @@ export class TidemarkStorage extends MigrationStorage {
     this.#driver = driver;
   }
 
+  #table?: ReturnType<MigrationStorage['getTableName']>;
+
   override getTableName() {
+    // Asked before every query on the table: defined once per storage, since every definition
+    // (MikroORM's as well as this one) stays in MikroORM's process-wide EntitySchema registry,
+    // and a fleet run opens hundreds of storages.
+    if (this.#table) return this.#table;
     const { tableName, schemaName } = super.getTableName();
     const entity = defineEntity({
       name: 'TidemarkMigrationRow',
@@ -103,7 +109,8 @@ export class TidemarkStorage extends MigrationStorage {
       },
     }).init();
     entity.meta.sync();
-    return { tableName, schemaName, entity };
+    this.#table = { tableName, schemaName, entity };
+    return this.#table;
   }
 
   override async ensureTable(): Promise<void> {
@@ -111,7 +118,7 @@ export class TidemarkStorage extends MigrationStorage {
     const platform = this.#driver.getPlatform();
     const helper = platform.getSchemaHelper()!;
     const connection = this.#driver.getConnection();
-    const { tableName, schemaName } = super.getTableName();
+    const { tableName, schemaName } = this.getTableName();
     if (schemaName && schemaName !== platform.getDefaultSchemaName()) {
       const namespaces = await helper.getNamespaces(connection);
       if (!namespaces.includes(schemaName)) await connection.execute(helper.getCreateNamespaceSQL(schemaName), [], 'run');
@@ -141,7 +148,7 @@ export class TidemarkStorage extends MigrationStorage {
   }
 
   #qualified(): string {
-    const { tableName, schemaName } = super.getTableName();
+    const { tableName, schemaName } = this.getTableName();
     const platform = this.#driver.getPlatform();
     const q = (s: string) => platform.quoteIdentifier(s);
     return schemaName && schemaName !== platform.getDefaultSchemaName() ? `${q(schemaName)}.${q(tableName)}` : q(tableName);
@@ -150,7 +157,7 @@ export class TidemarkStorage extends MigrationStorage {
   /** Like `rows`, but never creates the table (for read-only commands). */
   async rowsIfExists(): Promise<VersionRow[]> {
     const helper = this.#driver.getPlatform().getSchemaHelper()!;
-    const { tableName, schemaName } = super.getTableName();
+    const { tableName, schemaName } = this.getTableName();
     if (!this.#ensured && !(await helper.tableExists(this.#driver.getConnection(), tableName, schemaName))) return [];
     this.#ensured = true;
     return this.rows();
