@@ -115,7 +115,7 @@ async function query(url: string, dir: string, sql: string): Promise<Record<stri
   }
 }
 
-const targets: DialectName[] = ['sqlite', 'postgresql'];
+const targets: DialectName[] = ['sqlite', 'postgresql', 'mariadb'];
 for (const target of targets) {
   const skip = target === 'sqlite' ? undefined : await unavailable(target as ServerKind);
   describe.skipIf(Boolean(skip))(`verify over a long history on ${target}${skip ? ` (skipped: ${skip})` : ''}`, () => {
