@@ -390,6 +390,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       };
       for (let attempt = 1; ; attempt++) {
         if ((stopped ||= Boolean(signal?.aborted))) throw interrupted();
+        lockWait = undefined;
         try {
           if (segment.transactional) {
             await conn.transactional(async (trx) => {
