@@ -134,6 +134,29 @@ for (const target of targets) {
       });
     }
 
+    if (target === 'postgresql') {
+      it('SIGINT stops it between batches (exit 130, the batches done stay), and the next migrate up finishes it', async () => {
+        const { p, url } = await project();
+        p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+        p.write(`migrations/${BACKFILL}.ts`, migration(BACKFILL, [TABLE], backfill(target, 200, true), false));
+        await migrateUp({ ...inputs(p, url), to: TABLE });
+        await query(url, p.dir, rowsSql(target, 20_000));
+        const run = start(p, ['migrate', 'up', '--url', url]);
+        expect(await run.seen(/backfill person: \d+ rows in \d+ batch/)).toBe(true);
+        run.kill('SIGINT');
+        const first = await run.done;
+        expect(first.code, first.stderr).toBe(130);
+        expect(first.stderr).toContain('stopped by SIGINT');
+        const half = await tally(url, p.dir, target);
+        expect(half.done % 200).toBe(0);
+        expect(half.done).toBeGreaterThan(0);
+        expect(half.todo).toBeGreaterThan(0);
+        const rerun = await start(p, ['migrate', 'up', '--url', url]).done;
+        expect(rerun.code, rerun.stderr).toBe(0);
+        expect(await tally(url, p.dir, target)).toEqual({ todo: 0, done: 20_000, twice: 0 });
+      });
+    }
+
     if (target !== 'sqlite') {
       it('killed (SIGKILL) halfway, it is taken up by the next migrate up: every row updated exactly once', async () => {
         const { p, url } = await project();
