@@ -250,7 +250,7 @@ function postgres(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sc
       return pgAddColumn(op.table, op.column);
     case 'alterColumn': {
       const from = columnOf(before, op.table, op.column.name);
-      return from ? pgAlterColumn(op.table, from, op.column, op.online === true) : instantAE(op.table, 'column not in the schema: not classified');
+      return from ? pgAlterColumn(op.table, from, op.column, op.online === true, notNullChecked(before, op.table, op.column.name)) : instantAE(op.table, 'column not in the schema: not classified');
     }
     case 'createIndex':
       if (op.online) return { lock: SUE(op.table), blocks: 'nothing', duration: 'scan', note: 'CREATE INDEX CONCURRENTLY: builds while writes go on (outside a transaction)' };
@@ -311,7 +311,14 @@ function pgWidening(from: string, to: string): boolean {
   }
 }
 
-function pgAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: boolean): LockClass {
+/** A check `(<column> IS NOT NULL)` on the table, which SET NOT NULL trusts instead of scanning (PostgreSQL 12+, once validated). */
+function notNullChecked(before: SchemaSnapshot, table: string, column: string): boolean {
+  const name = column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\(*\\s*"?${name}"?\\s+is\\s+not\\s+null\\s*\\)*$`, 'i');
+  return (findTable(before, table)?.checks ?? []).some((c) => pattern.test(c.expression.trim()));
+}
+
+function pgAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: boolean, checked = false): LockClass {
   const parts: LockClass[] = [];
   const declared = (c: ColumnDef) => postgresType({ ...c, autoincrement: false }).toLowerCase().replace(/\s+/g, '');
   const retyped = declared(from) !== declared(to);
@@ -329,7 +336,8 @@ function pgAlterColumn(table: string, from: ColumnDef, to: ColumnDef, online: bo
       if (to.default !== undefined || to.defaultRaw !== undefined || to.defaultNow) {
         parts.push({ lock: `ROW EXCLUSIVE on ${q(table)}, row locks until commit`, blocks: 'writes', duration: 'scan', note: 'an UPDATE gives the NULL rows the default (writes to those rows wait until commit)' });
       }
-      if (online) {
+      if (checked) parts.push({ lock: AE(table), blocks: 'reads and writes', duration: 'instant', note: 'SET NOT NULL trusts the (validated) check that the column IS NOT NULL: no scan' });
+      else if (online) {
         parts.push({ lock: SUE(table), blocks: 'nothing', duration: 'scan', note: 'VALIDATE scans while reads and writes go on' });
         parts.push({ lock: AE(table), blocks: 'reads and writes', duration: 'instant', note: 'NOT NULL through a validated check: adding it NOT VALID and SET NOT NULL (no scan) are catalog only' });
       }

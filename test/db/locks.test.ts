@@ -112,10 +112,15 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL 15: the classification is what the 
   const words = (mode: string) => mode.replace(/Lock$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').toUpperCase();
 
   /** Runs `op`'s statements in a transaction and reports the strongest lock on each table and whether `table` was rewritten. */
-  async function observe(op: Op, schema: SchemaSnapshot): Promise<{ strongest: Record<string, string>; rewritten: boolean }> {
+  async function observe(op: Op, schema: SchemaSnapshot): Promise<{ strongest: Record<string, string>; rewritten: boolean; verified: boolean }> {
     const file = async () => (await a.query("select relfilenode from pg_class where relname = 'purchase'")).rows[0].relfilenode as number;
     const before = await file();
+    // At DEBUG1 the server says when it checks every row of a table ("verifying table").
+    const said: string[] = [];
+    const listen = (m: { message?: string }) => void said.push(m.message ?? '');
+    a.on('notice', listen);
     await a.query('begin');
+    await a.query('set local client_min_messages = debug1');
     try {
       for (const s of dialectFor('postgresql').compile(op, schema)) await a.query(s);
       const held = await a.query("select c.relname, l.mode from pg_locks l join pg_class c on c.oid = l.relation where l.pid = pg_backend_pid() and c.relname in ('purchase', 'customer')");
@@ -123,12 +128,18 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL 15: the classification is what the 
       for (const { relname, mode } of held.rows as { relname: string; mode: string }[]) {
         if (!strongest[relname] || RANK.indexOf(mode) > RANK.indexOf(strongest[relname]!)) strongest[relname] = mode;
       }
-      return { strongest: Object.fromEntries(Object.entries(strongest).map(([t, m]) => [t, words(m)])), rewritten: (await file()) !== before };
+      return {
+        strongest: Object.fromEntries(Object.entries(strongest).map(([t, m]) => [t, words(m)])),
+        rewritten: (await file()) !== before,
+        verified: said.some((m) => /^verifying table "purchase"/.test(m)),
+      };
     } finally {
       await a.query('rollback');
+      a.off('notice', listen);
     }
   }
 
+  const verifiedScans: string[] = [];
   const cases: [string, Op, Op[]?][] = [
     ['add column, constant default', { kind: 'addColumn', table: 'purchase', column: { name: 'x', type: 'integer', default: 0 } }],
     ['add column, current_timestamp default', { kind: 'addColumn', table: 'purchase', column: { name: 'x', type: 'datetime', defaultRaw: 'current_timestamp' } }],
@@ -157,7 +168,7 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL 15: the classification is what the 
     ['drop column', { kind: 'dropColumn', table: 'purchase', column: 'note' }],
   ];
 
-  it.each(cases)('%s: the lock it names is the strongest one taken; a rewrite is a new file', async (_name, op, extra) => {
+  it.each(cases)('%s: the lock it names is the strongest one taken; a rewrite is a new file; a verified table a scan', async (_name, op, extra) => {
     const schema = await reset(extra);
     const cls = classify(op, schema, 'postgresql')!;
     const seen = await observe(op, schema);
@@ -168,6 +179,14 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL 15: the classification is what the 
       if (other !== table && mode !== 'ACCESS SHARE' && mode !== 'ROW SHARE') expect(cls.lock).toContain(`"${other}"`);
     }
     expect(seen.rewritten, `${cls.duration}: ${cls.note}`).toBe(cls.duration === 'rewrite');
+    if (seen.verified) {
+      expect(cls.duration, cls.note).toBe('scan');
+      verifiedScans.push(_name);
+    }
+  });
+
+  it('the server reported a row-by-row check for the scans it makes under a lock (the comparison above is not empty)', () => {
+    expect(verifiedScans).toEqual(expect.arrayContaining(['set not null', 'add check', 'enum values changed (its check is replaced)']));
   });
 
   /** Resolves once session `pid` is seen waiting for a lock: the synchronisation point. */
@@ -217,6 +236,31 @@ describe.skipIf(Boolean(pgSkip))(`PostgreSQL 15: the classification is what the 
     await build;
     const valid = await b.query("select i.indisvalid from pg_index i join pg_class c on c.oid = i.indexrelid where c.relname = 'purchase_note_index'");
     expect(valid.rows[0].indisvalid).toBe(true);
+  });
+
+  it('SET NOT NULL scans unless a validated check proves the column has no NULL (the server says so at DEBUG1)', async () => {
+    const said: string[] = [];
+    const listen = (m: { message?: string }) => void said.push(m.message ?? '');
+    a.on('notice', listen);
+    try {
+      for (const extra of [[], [{ kind: 'addCheck', table: 'purchase', check: { name: 'purchase_qty_nn', expression: '"qty" is not null' } } as Op]]) {
+        const schema = await reset(extra);
+        said.length = 0;
+        const op = alter('qty', { nullable: false });
+        const cls = classify(op, schema, 'postgresql')!;
+        await a.query('begin');
+        await a.query('set local client_min_messages = debug1');
+        for (const s of dialectFor('postgresql').compile(op, schema)) await a.query(s);
+        await a.query('rollback');
+        const proved = said.some((m) => /sufficient to prove/.test(m));
+        expect(proved, said.join(' | ')).toBe(extra.length > 0);
+        expect(said.some((m) => /verifying table "purchase"/.test(m)), said.join(' | ')).toBe(!proved);
+        expect(cls.duration).toBe(proved ? 'instant' : 'scan');
+        expect(cls.code).toBe(proved ? undefined : 'TM205');
+      }
+    } finally {
+      a.off('notice', listen);
+    }
   });
 
   it('ADD CHECK validated at once: even a read waits; NOT VALID then VALIDATE: reads and writes go on during the scan', async () => {

@@ -63,6 +63,9 @@ describe('PostgreSQL 15', () => {
     // A default fills the NULL rows first: an UPDATE whose row locks hold writes to them.
     expect(brief(pg(alter('qty', { nullable: false, default: 1 }, true)))).toEqual(['-', 'writes', 'scan']);
     expect(brief(pg(alter('note', { nullable: true, length: 40 })))).toEqual(['-', 'reads and writes', 'instant']);
+    // A check (qty IS NOT NULL) already there: PostgreSQL 12+ trusts it and does not scan.
+    const checked = { ...before, tables: before.tables.map((t) => (t.name === 'order' ? { ...t, checks: [...(t.checks ?? []), { name: 'order_qty_nn', expression: '"qty" IS NOT NULL' }] } : t)) };
+    expect(brief(classify(alter('qty', { nullable: false }), checked, 'postgresql'))).toEqual(['-', 'reads and writes', 'instant']);
     expect(brief(pg(alter('note', { nullable: true })))).toEqual(['-', 'reads and writes', 'instant']);
   });
 
