@@ -57,7 +57,11 @@ export class RunReporter {
     }
   };
 
+  /** Every retry after a lock timeout, for `--json`. */
+  private readonly retries: RetryEvent[] = [];
+
   readonly onRetry = (e: RetryEvent): void => {
+    this.retries.push(e);
     const on = e.table ? ` on table ${e.table}` : '';
     const holder = e.holder ? ` held by ${e.holder}` : '';
     this.line(`lock timeout in ${e.id}: waited ${duration(e.timeoutMs)} for a lock${on}${holder}; trying again in ${duration(e.delayMs)} (attempt ${e.attempt} of ${e.attempts})`);
@@ -91,6 +95,8 @@ export class RunReporter {
         pending: status.pending,
         heads: status.heads,
         notices: status.notices,
+        // Only when a batch was retried: most runs have none.
+        ...(this.retries.length ? { retries: this.retries.map((r) => ({ ...r, delayMs: Math.round(r.delayMs) })) } : {}),
       });
       return;
     }
