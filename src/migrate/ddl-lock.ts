@@ -94,7 +94,8 @@ export function isLockTimeout(error: unknown): boolean {
 }
 
 const STATEMENT = Symbol.for('tidemark.failedStatement');
-const IDENT = String.raw`("(?:[^"]|"")+"|\`[^\`]+\`|[\w$]+(?:\.[\w$]+)?)`;
+const PART = String.raw`(?:"(?:[^"]|"")+"|\`[^\`]+\`|[\w$]+)`;
+const IDENT = String.raw`(${PART}(?:\.${PART})?)`;
 const TABLE_IN = [
   new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?${IDENT}`, 'i'),
   new RegExp(String.raw`\bcreate\s+(?:unique\s+)?index\s+(?:concurrently\s+)?(?:if\s+not\s+exists\s+)?\S+\s+on\s+(?:only\s+)?${IDENT}`, 'i'),
@@ -102,7 +103,8 @@ const TABLE_IN = [
   new RegExp(String.raw`\b(?:update|insert\s+into|delete\s+from|rename\s+table)\s+${IDENT}`, 'i'),
 ];
 
-const unquote = (name: string) => (/^["`]/.test(name) ? name.slice(1, -1).replace(/""/g, '"') : name);
+const unquote = (name: string) =>
+  [...name.matchAll(new RegExp(PART, 'g'))].map(([p]) => (/^["`]/.test(p) ? p.slice(1, -1).replace(/""/g, '"') : p)).join('.');
 
 /** The statement that timed out (the runner remembers it on the error), and the table it names. */
 export function lockedStatement(error: unknown): { statement?: string; table?: string } {
@@ -129,7 +131,7 @@ export async function lockHolderOf(db: Database, dialect: DialectName, table: st
       const rows = await db.execute(
         `select a.pid, a.state, a.usename, a.application_name, left(a.query, 200) as query, floor(extract(epoch from now() - coalesce(a.xact_start, a.query_start)))::int as seconds
          from pg_locks l join pg_stat_activity a on a.pid = l.pid
-         where l.granted and l.relation = to_regclass(${literal(table.includes('.') ? table : `"${table.replace(/"/g, '""')}"`)}) and l.pid <> pg_backend_pid()
+         where l.granted and l.relation = to_regclass(${literal(table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.'))}) and l.pid <> pg_backend_pid()
          order by a.xact_start nulls last limit 1`,
       );
       const r = rows[0];

@@ -35,6 +35,8 @@ describe('DDL lock timeout helpers', () => {
     expect(at('alter table `order` add `x` int, algorithm=inplace, lock=none')).toBe('order');
     expect(at('create unique index concurrently if not exists "i" on "item" ("code")')).toBe('item');
     expect(at('create index i on public.item (code)')).toBe('public.item');
+    expect(at('alter table "tenant 1"."order" add column x int')).toBe('tenant 1.order');
+    expect(at('alter table `shop`.`order` add `x` int')).toBe('shop.order');
     expect(at('create index "i" on item (code)')).toBe('item');
     expect(at('update "person" set a = 1 where id between ? and ?')).toBe('person');
     expect(at('lock table item in access exclusive mode')).toBe('item');
