@@ -158,11 +158,33 @@ export function trackCreated(fresh: Set<string>, op: Op): void {
   if (op.kind === 'dropTable') fresh.delete(op.table);
 }
 
-/** The flagged operations of a migration, as warnings with their safe form. */
+/**
+ * The flagged operations of a migration, as warnings with their safe form. Operations on the tables
+ * it creates are never flagged, so they are neither classified nor applied: an initial migration of
+ * thousands of tables costs nothing here.
+ */
 export function lockWarnings(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName): LockWarning[] {
-  return classifyAll(ops, before, dialect).flatMap(({ op, lock }) =>
-    lock?.code ? [{ code: lock.code, target: targetOf(op), message: `${opWords(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative!, generated: GENERATED.has(lock.safeAlternative!), dialect }] : [],
-  );
+  const out: LockWarning[] = [];
+  const fresh = new Set<string>();
+  let schema = before;
+  for (const op of ops) {
+    const table = op.kind === 'createTable' ? op.table.name : op.kind === 'renameTable' ? op.from : op.kind === 'sql' ? undefined : op.table;
+    if (op.kind === 'createTable' || (table !== undefined && fresh.has(table))) {
+      trackCreated(fresh, op);
+      continue;
+    }
+    const lock = classify(op, schema, dialect, fresh);
+    if (lock?.code) {
+      out.push({ code: lock.code, target: targetOf(op), message: `${opWords(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative!, generated: GENERATED.has(lock.safeAlternative!), dialect });
+    }
+    trackCreated(fresh, op);
+    try {
+      schema = applyOp(schema, op);
+    } catch {
+      // It may need a table made earlier in this migration, which was not applied: nothing flagged depends on it.
+    }
+  }
+  return out;
 }
 
 /** `TM201 (postgresql) create index … : SHARE on "user"; blocks writes; …; safe form: …` — the one line gen-migration prints. */
