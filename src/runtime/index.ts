@@ -1,4 +1,4 @@
-export { TidemarkMigration, type DropOptions, type MigrationClass } from './migration.ts';
+export { TidemarkMigration, type DropOptions, type MigrationClass, type OnlineOptions, type ValidateOptions } from './migration.ts';
 export { TableBuilder } from './table-builder.ts';
 export { RenamedFrom } from './renamed-from.ts';
 export type { ColumnSpec, ColumnType, DefaultValue, ReferentialAction } from '../schema/types.ts';
