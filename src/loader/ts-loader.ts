@@ -137,6 +137,7 @@ export function installTsLoader(options: LoaderOptions = {}): void {
   process.once('exit', flushTranspileCache);
   registerHooks({
     resolve(specifier, context, nextResolve) {
+      if (entrySources.has(specifier)) return { url: specifier, format: 'module', shortCircuit: true };
       const parent = context.parentURL;
       const fromApp = parent !== undefined && ours.has(parent);
       let result;
@@ -157,6 +158,8 @@ export function installTsLoader(options: LoaderOptions = {}): void {
       return result;
     },
     load(url, context, nextLoad) {
+      const entry = entrySources.get(url);
+      if (entry !== undefined) return { format: 'module', source: entry, shortCircuit: true };
       if (!ours.has(url)) return nextLoad(url, context);
       const file = fileURLToPath(url);
       // Node would detect the format by parsing (and warn); ours comes from the scope, so the
@@ -234,7 +237,8 @@ async function loadAll(files: string[], blame: (file: string, error: unknown) =>
     // A run of consecutive files that import() loads, as one entry: the order of evaluation
     // stays the order of the list.
     let end = i;
-    while (end < files.length && importable(targets[end]!)) end++;
+    // The entry is served by the hooks.
+    while (installed && end < files.length && importable(targets[end]!)) end++;
     if (end - i > 1) {
       const batch = files.slice(i, end);
       let mods: Record<string, unknown>[] | undefined;
@@ -279,12 +283,21 @@ function importable({ real, app }: { real: string; app: boolean }): boolean {
   return !app || entryFormat(real) !== 'commonjs';
 }
 
+/** The generated entries (by URL) until Node has read them. */
+const entrySources = new Map<string, string>();
+let entriesMade = 0;
+
 async function importTogether(urls: string[]): Promise<Record<string, unknown>[]> {
-  // A data: module may import absolute URLs; it is keyed by its text, so loading the same files
-  // again reuses it. Namespaces, not bindings: an import of a namespace never fails to link.
-  const source = `${urls.map((u, i) => `import * as m${i} from ${JSON.stringify(u)};`).join('\n')}\nexport default [${urls.map((_u, i) => `m${i}`).join(', ')}];\n`;
-  const entry = (await import(`data:text/javascript,${encodeURIComponent(source)}`)) as { default: Record<string, unknown>[] };
-  return entry.default;
+  // Namespaces, not bindings: an import of a namespace never fails to link. The entry has a short
+  // URL of its own, served by the hooks: Node parses the importer's URL for each import it
+  // resolves, and a data: URL listing every file would make that files².
+  const url = `tidemark:entities-${++entriesMade}`;
+  entrySources.set(url, `${urls.map((u, i) => `import * as m${i} from ${JSON.stringify(u)};`).join('\n')}\nexport default [${urls.map((_u, i) => `m${i}`).join(', ')}];\n`);
+  try {
+    return ((await import(url)) as { default: Record<string, unknown>[] }).default;
+  } finally {
+    entrySources.delete(url);
+  }
 }
 
 async function loadNow(file: string): Promise<Record<string, unknown>> {
