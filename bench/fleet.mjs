@@ -100,11 +100,16 @@ function cleanup() {
   }
 }
 
+/** CLI processes under way: stopped before the cleanup on Ctrl-C, so none recreates what it drops. */
+const running = new Set();
+
 /** Runs the CLI; resolves with its output, wall time and peak RSS (VmHWM, sampled until it exits). */
 function tidemark(args, { killWhen } = {}) {
   return new Promise((done) => {
     const started = performance.now();
     const child = spawn(NODE, [BIN, ...args], { cwd: DIR, env: { ...env, DATABASE_URL: '' } });
+    running.add(child);
+    child.on('exit', () => running.delete(child));
     let stdout = '';
     let stderr = '';
     let peakKb = 0;
@@ -239,6 +244,7 @@ async function main() {
 }
 
 process.on('SIGINT', () => {
+  for (const c of running) c.kill('SIGKILL');
   cleanup();
   process.exit(130);
 });
