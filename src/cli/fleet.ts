@@ -167,6 +167,8 @@ export function reportUp(cmd: TidemarkCommand, mode: Mode, result: FleetResult<F
     cmd.out(totals(result, ` (${changed} migrated, ${result.counts.done - changed} already up to date)`));
   }
   for (const o of result.targets) for (const n of o.result?.notices ?? []) cmd.context.stderr.write(`tidemark: ${o.target}: ${n}\n`);
+  // --quiet prints nothing but errors: each target's own.
+  if (mode === 'quiet') for (const o of result.targets) if (o.state === 'failed' || o.state === 'interrupted') cmd.context.stderr.write(`tidemark: ${o.target}: ${o.error?.message}\n`);
   return fleetExit(result);
 }
 

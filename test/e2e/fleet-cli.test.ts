@@ -139,6 +139,10 @@ describe('--targets through the CLI', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(message);
     }
+    // --quiet: nothing on stdout, each failing target's error on stderr.
+    const quiet = p.run(['migrate', 'up', '--targets', 'sqlite:./a.db,sqlite:./nodir/x.db', '--quiet', '--continue-on-error']);
+    expect([quiet.code, quiet.stdout]).toEqual([1, '']);
+    expect(quiet.stderr).toMatch(/^tidemark: sqlite:\.\/nodir\/x\.db: cannot open SQLite database .*folder .*nodir does not exist\n$/);
     const noFile = p.run(['migrate', 'up', '--targets', '@missing.txt']);
     expect([noFile.code, noFile.stderr]).toEqual([2, expect.stringMatching(/^tidemark: --targets @missing.txt: cannot read .*missing.txt \(ENOENT\)\n$/)]);
     const alone = p.run(['migrate', 'up', '--concurrency', '2']);
