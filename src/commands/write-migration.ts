@@ -4,6 +4,7 @@ import { afterStamp, migrationId, stamp } from '../../codegen/naming.ts';
 import type { Emitter } from '../../codegen/emitter.ts';
 import type { ResolvedConfig } from '../config.ts';
 import { HistoryError } from '../errors.ts';
+import { lockNotes } from '../plan/locks.ts';
 import type { MigrationPlan } from '../plan/plan.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { writeFileAtomic, writeSealedSchema } from '../snapshot/store.ts';
@@ -13,7 +14,8 @@ import { show } from './state.ts';
 export interface NewMigration {
   message: string;
   parents: string[];
-  plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'>;
+  /** `locks` (TM2xx), when classified, are listed in the file's doc comment for its reviewer. */
+  plan: Pick<MigrationPlan, 'up' | 'down' | 'warnings'> & Partial<Pick<MigrationPlan, 'locks'>>;
   /** The schema after it, cached as the schema at the head. */
   after: SchemaSnapshot;
   command?: 'gen-migration' | 'merge' | 'squash';
@@ -49,13 +51,14 @@ export async function writeMigration(config: ResolvedConfig, newest: string | un
   const id = m.id ?? nextMigrationId(newest, (m.now ?? (() => new Date()))(), m.message);
   const file = join(config.migrationsDir, `${id}.ts`);
   if (existsSync(file)) throw new HistoryError(`${show(file)} already exists`);
+  const notes = [...(m.notes ?? []), ...lockNotes(m.plan.locks ?? [])];
   const code = await emitter.emit({
     id,
     parents: m.parents,
     ...(m.branchLabels?.length ? { branchLabels: m.branchLabels } : {}),
     ...(m.dependsOn?.length ? { dependsOn: m.dependsOn } : {}),
     ...(m.replaces?.length ? { replaces: m.replaces } : {}),
-    ...(m.notes?.length ? { notes: m.notes } : {}),
+    ...(notes.length ? { notes } : {}),
     message: m.message,
     up: m.plan.up,
     down: m.plan.down,

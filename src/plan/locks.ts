@@ -187,6 +187,13 @@ export function lockWarnings(ops: readonly Op[], before: SchemaSnapshot, dialect
   return out;
 }
 
+/** The paragraph a generated migration's doc comment carries for its flagged operations (none without). */
+export function lockNotes(warnings: readonly LockWarning[]): string[] {
+  if (!warnings.length) return [];
+  const lines = warnings.flatMap((w) => [`- ${w.code} (${w.dialect}) ${w.message}`, `  safe form: ${w.safeAlternative}`]);
+  return [['Blocking locks on tables that already exist (warnings; README "Locks and online changes"):', ...lines].join('\n')];
+}
+
 /** `TM201 (postgresql) create index … : SHARE on "user"; blocks writes; …; safe form: …` — the one line gen-migration prints. */
 export function lockWarningLine(w: LockWarning): string {
   return `${w.code} (${w.dialect}) ${w.message}; safe form: ${w.safeAlternative}`;
@@ -246,6 +253,7 @@ const VOLATILE = /\b(random|gen_random_uuid|uuid_generate_v[14]|clock_timestamp|
 
 // ---------------------------------------------------------------- PostgreSQL
 
+const NOTHING_RUNS: LockClass = { lock: 'none (nothing runs)', blocks: 'nothing', duration: 'instant', note: 'a foreign key index, which PostgreSQL does not get' };
 const AE = (t: string) => `ACCESS EXCLUSIVE on ${q(t)}`;
 const SUE = (t: string) => `SHARE UPDATE EXCLUSIVE on ${q(t)}`;
 
@@ -275,9 +283,12 @@ function postgres(op: Exclude<Op, OpOf<'sql'> | OpOf<'createTable'>>, before: Sc
       return from ? pgAlterColumn(op.table, from, op.column, op.online === true, notNullChecked(before, op.table, op.column.name)) : instantAE(op.table, 'column not in the schema: not classified');
     }
     case 'createIndex':
+      // MikroORM makes no index for a foreign key on PostgreSQL, and neither does tidemark.
+      if (op.index.foreignKey) return NOTHING_RUNS;
       if (op.online) return { lock: SUE(op.table), blocks: 'nothing', duration: 'scan', note: 'CREATE INDEX CONCURRENTLY: builds while writes go on (outside a transaction)' };
       return { code: 'TM201', lock: `SHARE on ${q(op.table)}`, blocks: 'writes', duration: 'scan', note: 'builds the index while writes wait', safeAlternative: SAFE.pgIndex };
     case 'dropIndex':
+      if (findTable(before, op.table)?.indexes.find((i) => i.name === op.index)?.foreignKey) return NOTHING_RUNS;
       if (op.online) return { lock: SUE(op.table), blocks: 'nothing', duration: 'instant', note: 'DROP INDEX CONCURRENTLY: waits for running transactions, blocks no one' };
       return { code: 'TM202', lock: AE(op.table), blocks: 'reads and writes', duration: 'instant', note: 'queues every query on the table behind a running transaction', safeAlternative: SAFE.pgDropIndex };
     case 'addForeignKey': {

@@ -79,6 +79,9 @@ describe('PostgreSQL 15', () => {
     expect(online.lock).toBe('SHARE UPDATE EXCLUSIVE on "order"');
     expect(brief(pg({ kind: 'dropIndex', table: 'order', index: 'order_qty_index' }))).toEqual(['TM202', 'reads and writes', 'instant']);
     expect(brief(pg({ kind: 'dropIndex', table: 'order', index: 'order_qty_index', online: true }))).toEqual(['-', 'nothing', 'instant']);
+    // A foreign key's index (MikroORM's, where the platform wants one) is never made on PostgreSQL.
+    expect(brief(pg({ kind: 'createIndex', table: 'order', index: { name: 'order_user_id_index', columns: ['user_id'], foreignKey: true } }))).toEqual(['-', 'nothing', 'instant']);
+    expect(brief(pg({ kind: 'dropIndex', table: 'project', index: 'project_owner_id_index' }))).toEqual(['-', 'nothing', 'instant']);
   });
 
   test('constraints: validated as added they scan while writes wait; NOT VALID then VALIDATE does not', () => {
