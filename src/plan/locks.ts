@@ -3,6 +3,7 @@ import { sqliteRebuilds } from '../dialect/sqlite.ts';
 import { mysqlType, postgresType } from '../dialect/types.ts';
 import type { Op, OpOf } from '../diff/ops.ts';
 import { applyOp, findTable } from '../schema/apply.ts';
+import { describeOp } from './describe-op.ts';
 import type { ColumnDef, SchemaSnapshot } from '../schema/types.ts';
 
 /**
@@ -175,7 +176,7 @@ export function lockWarnings(ops: readonly Op[], before: SchemaSnapshot, dialect
     }
     const lock = classify(op, schema, dialect, fresh);
     if (lock?.code) {
-      out.push({ code: lock.code, target: targetOf(op), message: `${opWords(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative!, generated: GENERATED.has(lock.safeAlternative!), dialect });
+      out.push({ code: lock.code, target: targetOf(op), message: `${describeOp(op)}: ${describeLock(lock)}`, safeAlternative: lock.safeAlternative!, generated: GENERATED.has(lock.safeAlternative!), dialect });
     }
     trackCreated(fresh, op);
     try {
@@ -220,25 +221,6 @@ function targetOf(op: Op): string {
       return '';
     default:
       return op.table;
-  }
-}
-
-function opWords(op: Op): string {
-  switch (op.kind) {
-    case 'addColumn':
-      return `add column ${op.table}.${op.column.name}`;
-    case 'alterColumn':
-      return `alter column ${op.table}.${op.column.name}`;
-    case 'createIndex':
-      return `create ${op.index.unique ? 'unique ' : ''}index ${op.index.name} on ${op.table}`;
-    case 'dropIndex':
-      return `drop index ${op.index} on ${op.table}`;
-    case 'addForeignKey':
-      return `add foreign key ${op.foreignKey.name} on ${op.table}`;
-    case 'addCheck':
-      return `add check ${op.check.name} on ${op.table}`;
-    default:
-      return `${op.kind} ${targetOf(op)}`;
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { project, user } from '../cases/tables.ts';
 import { schema } from '../cases/types.ts';
 import type { Op } from '../../src/diff/ops.ts';
+import { describeOp } from '../../src/plan/describe-op.ts';
 import { classify, classifyAll, describeLock, lockWarningLine, lockWarnings, type LockClass } from '../../src/plan/locks.ts';
 import type { ColumnDef, TableDef } from '../../src/schema/types.ts';
 import type { DataStep, Step } from '../../src/runtime/data.ts';
@@ -211,6 +212,20 @@ describe('a migration', () => {
     );
     expect(lockWarnings(ops, before, 'mariadb')).toEqual([]);
     expect(lockWarnings(ops, before, 'sqlite')).toEqual([]);
+  });
+
+  test('a warning names its operation in the words gen-migration lists it with', () => {
+    const flagged: Op[] = [
+      { kind: 'addColumn', table: 'order', column: { name: 'serial_no', type: 'integer', autoincrement: true } },
+      alter('qty', { type: 'bigint' }),
+      { kind: 'createIndex', table: 'order', index: { name: 'order_note_index', columns: ['note'], unique: true } },
+      { kind: 'dropIndex', table: 'order', index: 'order_qty_index' },
+      fk,
+      { kind: 'addCheck', table: 'order', check: { name: 'order_total_check', expression: 'total > 0' } },
+    ];
+    const warnings = flagged.flatMap((op) => lockWarnings([op], before, 'postgresql').map((w) => [w.message.slice(0, w.message.indexOf(': ')), describeOp(op)]));
+    expect(warnings).toHaveLength(flagged.length);
+    for (const [said, listed] of warnings) expect(said).toBe(listed);
   });
 
   test('describeLock says the lock, what waits and for how long', () => {
