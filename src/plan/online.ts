@@ -56,8 +56,6 @@ function blocks(later: Op, reach: Reach): boolean {
  * an online form, or when the split would not reach the same schema (it always should).
  */
 export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSplit {
-  const main: Op[] = [];
-  const online: Op[] = [];
   // Tables that held rows before this migration, by their current name.
   const existing = new Set(before.tables.map((t) => t.name));
   // Columns that existed before this migration, `table.column` by current names.
@@ -66,7 +64,14 @@ export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSp
   const rest = (i: number) => up.slice(i + 1);
   const free = (i: number, reach: Reach) => !rest(i).some((later) => blocks(later, reach));
 
+  // Where each operation goes, decided in order; an index moved online may come back (below).
+  const placed: { main: Op[]; online: Op[] }[] = [];
+  const names: string[][] = [];
   for (const [i, op] of up.entries()) {
+    const main: Op[] = [];
+    const online: Op[] = [];
+    placed.push({ main, online });
+    names.push(relationNames(op, schema));
     switch (op.kind) {
       case 'createIndex': {
         const i0 = op.index;
@@ -120,6 +125,20 @@ export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSp
     track(op, existing, oldColumns);
     schema = applyOp(schema, op);
   }
+  // An index created or dropped online runs after the whole main migration: it must not pass an
+  // operation there that takes or frees its name (on PostgreSQL, across all the schema's tables).
+  const mainNames = new Set<string>();
+  for (let i = up.length - 1; i >= 0; i--) {
+    const p = placed[i]!;
+    const op = up[i]!;
+    if ((op.kind === 'createIndex' || op.kind === 'dropIndex') && p.online.length && names[i]!.some((n) => mainNames.has(n))) {
+      p.main = [op];
+      p.online = [];
+    }
+    if (p.main.length) for (const n of names[i]!) mainNames.add(n);
+  }
+  const main = placed.flatMap((p) => p.main);
+  const online = placed.flatMap((p) => p.online);
   if (online.length === 0) return { main: [...up], online: [] };
   // The split reorders; it must reach exactly the schema the diff asked for.
   try {
@@ -128,6 +147,30 @@ export function splitOnline(up: readonly Op[], before: SchemaSnapshot): OnlineSp
     return { main: [...up], online: [] };
   }
   return { main, online };
+}
+
+/**
+ * The names an operation takes or frees in the namespace PostgreSQL shares among a schema's
+ * tables and indexes (a primary key's index included). A foreign key's name counts too: MySQL
+ * and MariaDB name the index they make for a key after it, on the key's table.
+ */
+function relationNames(op: Op, schema: SchemaSnapshot): string[] {
+  switch (op.kind) {
+    case 'createTable':
+      return [op.table.name, `${op.table.name}_pkey`, ...op.table.indexes.map((i) => i.name)];
+    case 'dropTable':
+      return [op.table, `${op.table}_pkey`, ...(findTable(schema, op.table)?.indexes.map((i) => i.name) ?? [])];
+    case 'renameTable':
+      return [op.from, op.to];
+    case 'createIndex':
+      return [op.index.name];
+    case 'dropIndex':
+      return [op.index];
+    case 'addForeignKey':
+      return [op.foreignKey.name];
+    default:
+      return [];
+  }
 }
 
 /** Keeps the names of pre-existing tables and columns current as the migration renames and drops. */

@@ -180,7 +180,7 @@ describe('splitOnline', () => {
     expect(kinds(online)).toEqual(['validateConstraint']);
   });
 
-  test('an index remade under the same name for a new key to reference: the split that would break keeps everything in the main migration', () => {
+  test('an index remade under the same name for a new key to reference: both stay in the main migration, the key is validated online', () => {
     const before = schema(project, { ...user, indexes: [...user.indexes, { name: 'user_name_key', columns: ['name'] }] });
     const ops: Op[] = [
       { kind: 'dropIndex', table: 'user', index: 'user_name_key' },
@@ -188,7 +188,51 @@ describe('splitOnline', () => {
       { kind: 'addColumn', table: 'project', column: { name: 'owner_name', type: 'string', nullable: true } },
       { kind: 'addForeignKey', table: 'project', foreignKey: { name: 'project_owner_name_foreign', columns: ['owner_name'], referencedTable: 'user', referencedColumns: ['name'] } },
     ];
-    expect(splitOnline(ops, before)).toEqual({ main: ops, online: [] });
+    const { main, online } = splitOnline(ops, before);
+    expect(kinds(main)).toEqual(['dropIndex', 'createIndex', 'addColumn', 'addForeignKey validate:later']);
+    expect(kinds(online)).toEqual(['validateConstraint']);
+  });
+
+  // PostgreSQL names tables and indexes in one namespace per schema: `shared_idx` of a new table
+  // collides with `shared_idx` of an old one until that one is dropped.
+  const team = (indexName: string): TableDef => ({
+    name: 'team',
+    columns: [
+      { name: 'id', type: 'integer', primary: true, autoincrement: true },
+      { name: 'name', type: 'string', length: 100 },
+    ],
+    indexes: [{ name: indexName, columns: ['name'] }],
+    foreignKeys: [],
+  });
+  const projectName: Op = { kind: 'createIndex', table: 'project', index: { name: 'project_name_index', columns: ['name'] } };
+
+  test('an index dropped before a new table takes its name stays in the main migration, before that table', () => {
+    const before = schema(project, { ...user, indexes: [...user.indexes, { name: 'shared_idx', columns: ['name'] }] });
+    const ops: Op[] = [{ kind: 'dropIndex', table: 'user', index: 'shared_idx' }, { kind: 'createTable', table: team('shared_idx') }, projectName];
+    const { main, online } = splitOnline(ops, before);
+    expect(main).toEqual(ops.slice(0, 2));
+    expect(online).toEqual([{ ...projectName, online: true }]);
+  });
+
+  test('an index built and dropped before a new table takes its name stays in the main migration (the mirror case)', () => {
+    const ops: Op[] = [
+      { kind: 'createIndex', table: 'user', index: { name: 'shared_idx', columns: ['name'] } },
+      { kind: 'dropIndex', table: 'user', index: 'shared_idx' },
+      { kind: 'createTable', table: team('shared_idx') },
+      projectName,
+    ];
+    const { main, online } = splitOnline(ops, addCheck.before);
+    expect(main).toEqual(ops.slice(0, 3));
+    expect(online).toEqual([{ ...projectName, online: true }]);
+  });
+
+  test('an index remade under its name on its table moves online whole: drop, then build', () => {
+    const before = schema(project, { ...user, indexes: [...user.indexes, { name: 'user_name_index', columns: ['name'] }] });
+    const ops: Op[] = [
+      { kind: 'dropIndex', table: 'user', index: 'user_name_index' },
+      { kind: 'createIndex', table: 'user', index: { name: 'user_name_index', columns: ['name', 'email'] } },
+    ];
+    expect(splitOnline(ops, before)).toEqual({ main: [], online: ops.map((o) => ({ ...o, online: true })) });
   });
 
   test('hand-written SQL after a change keeps it in the main migration', () => {
