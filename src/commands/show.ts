@@ -74,7 +74,7 @@ async function stepsOf(history: History, id: string, method: 'up' | 'down'): Pro
 export async function showMigration(config: ResolvedConfig, options: ShowOptions): Promise<ShowResult> {
   installTsLoader({ cacheDir: config.cacheDir });
   const history = await loadHistory(config.migrationsDir, process.cwd());
-  const id = resolveId(history.order, options.id, `show ${options.id}`, history.heads());
+  const id = resolveId(history.order, options.id, `show ${options.id}`, history.heads(), history.squashNames);
   const { applied: _a, current: _c, ...entry } = historyEntries(history, config.migrationsDir, undefined, new Set([id]))[0]!;
   let up: string[];
   try {

@@ -6,7 +6,7 @@ import type { Op } from '../diff/ops.ts';
 import { HistoryError, TargetError } from '../errors.ts';
 import { loadUserModule } from '../loader/ts-loader.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
-import { ambiguous, idCandidates, singleHead } from './resolve-id.ts';
+import { ambiguous, idCandidates, singleHead, type SquashNames } from './resolve-id.ts';
 import { squashView } from './squash-view.ts';
 
 export interface MigrationNode {
@@ -56,6 +56,8 @@ export class History {
   readonly loaded: readonly MigrationNode[];
   /** A replaced id this history leaves out → the squash that stands for it here. */
   readonly replacedBy: ReadonlyMap<string, string>;
+  /** A squash this history leaves out for the old files (a database part-way through it) → the last of them. */
+  readonly stoodFor: ReadonlyMap<string, string>;
   /** Why the database this history was made for cannot use it (a squash it is part-way through, whose files are gone). */
   readonly problem?: string;
 
@@ -70,6 +72,7 @@ export class History {
     this.loaded = nodes;
     const view = squashView(nodes, recorded);
     this.replacedBy = view.replacedBy;
+    this.stoodFor = view.stoodFor;
     this.problem = view.problem;
     nodes = view.nodes;
     const map = new Map(nodes.map((n) => [n.id, n]));
@@ -117,6 +120,22 @@ export class History {
   canonical(id: string): string {
     let at = id;
     for (let next = this.replacedBy.get(at); next !== undefined; next = this.replacedBy.get(at)) at = next;
+    return at;
+  }
+
+  /** For resolveId: the ids that name a squash's stretch rather than a migration of this history. */
+  get squashNames(): SquashNames {
+    return (this.#squashNames ??= {
+      replaced: new Map([...this.replacedBy.keys()].map((id) => [id, this.canonical(id)])),
+      standIns: new Map([...this.stoodFor.keys()].map((id) => [id, this.#standIn(id)])),
+    });
+  }
+
+  #squashNames?: SquashNames;
+
+  #standIn(id: string): string {
+    let at = id;
+    for (let next = this.stoodFor.get(at); next !== undefined; next = this.stoodFor.get(at)) at = this.canonical(next);
     return at;
   }
 
@@ -218,6 +237,8 @@ export class History {
     if (branch && !this.nodes.has(target)) return this.branchHead(branch[1]!);
     // A replaced migration's id (from an old note or script) names its squash.
     if (this.replacedBy.has(target)) return this.canonical(target);
+    // A squash this database has not reached in one piece ends where its last migration does.
+    if (this.stoodFor.has(target)) return this.#standIn(target);
     const matches = idCandidates(this.order, target);
     if (matches.length > 1) throw ambiguous(target, matches);
     return matches[0];

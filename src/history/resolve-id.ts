@@ -32,16 +32,32 @@ export function ambiguous(what: string, candidates: readonly string[]): TargetEr
   return new TargetError(`${what}: ambiguous, it matches ${candidates.join(', ')}; give more of the id`);
 }
 
+/** The ids of a history that are squash spellings rather than migrations of its own (see squash-view.ts). */
+export interface SquashNames {
+  /** A replaced id → the squash that holds it: it cannot be a stopping point. */
+  readonly replaced: ReadonlyMap<string, string>;
+  /** A squash this history leaves out for its old files → the last of them, which ends the same stretch. */
+  readonly standIns: ReadonlyMap<string, string>;
+}
+
 /**
  * One migration from what a person typed: an id, a unique prefix (the stamp), its slug, or
  * `head` when `heads` is given (the single head; several are named). `what` leads the message
- * (`--to 2026`, `show add_user_age`).
+ * (`--to 2026`, `show add_user_age`). With `squashes`, a squash left out is its last migration
+ * and a replaced id is refused naming its squash, not reported missing.
  */
-export function resolveId(ids: readonly string[], input: string, what: string, heads?: readonly string[]): string {
+export function resolveId(ids: readonly string[], input: string, what: string, heads?: readonly string[], squashes?: SquashNames): string {
   if (input === 'head' && heads && !ids.includes(input)) return singleHead(heads, what);
   const found = idCandidates(ids, input);
   if (found.length === 1) return found[0]!;
   if (found.length > 1) throw ambiguous(what, found);
+  const standIn = squashes?.standIns.get(input);
+  if (standIn !== undefined) return standIn;
+  const replaced = idCandidates([...(squashes?.replaced.keys() ?? [])], input);
+  if (replaced.length === 1) {
+    const squash = squashes!.replaced.get(replaced[0]!)!;
+    throw new TargetError(`${what}: ${replaced[0]} is part of squash ${squash}, which is applied and reverted only as a whole: name ${squash}, or the migration before it`);
+  }
   throw new TargetError(`${what}: no such migration (no id, id prefix or slug matches); see 'tidemark history --offline'`);
 }
 

@@ -9,14 +9,15 @@ import type { MigrationNode } from './history.ts';
  *   database), all of them (the squash counts as applied; no row changes), or the squash
  *   itself; and always when no database is consulted;
  * - the replaced migrations, without the squash, when the database records some but not all
- *   of them: it carries on with the old files;
+ *   of them: it carries on with the old files, and a parent or dependency naming the squash
+ *   follows the last of them (what `squash --to` named) instead;
  * - an error when such a database meets a folder where those files are gone.
  *
  * Squashes of squashes nest: a squash counts as applied when everything it replaces does.
  */
-export function squashView(all: readonly MigrationNode[], recorded?: Iterable<string>): { nodes: MigrationNode[]; replacedBy: Map<string, string>; problem?: string } {
+export function squashView(all: readonly MigrationNode[], recorded?: Iterable<string>): { nodes: MigrationNode[]; replacedBy: Map<string, string>; stoodFor: Map<string, string>; problem?: string } {
   const squashes = all.filter((n) => n.replaces?.length).sort((a, b) => (a.id < b.id ? -1 : 1));
-  if (!squashes.length) return { nodes: [...all], replacedBy: new Map() };
+  if (!squashes.length) return { nodes: [...all], replacedBy: new Map(), stoodFor: new Map() };
   let problem: string | undefined;
   const byId = new Map(all.map((n) => [n.id, n]));
   const replacesOf = new Map(squashes.map((s) => [s.id, s.replaces!]));
@@ -28,6 +29,10 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
 
   const dropped = new Set<string>();
   const replacedBy = new Map<string, string>();
+  // A squash left out for the old files → the last of them: a migration written after the squash
+  // (its parent or dependency) follows that one instead. Not in replacedBy, whose ids a database's
+  // records are read through: no record of this database names the squash.
+  const stoodFor = new Map<string, string>();
   const collapse = (squash: string, id: string) => {
     dropped.add(id);
     replacedBy.set(id, squash);
@@ -56,10 +61,11 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
       continue;
     }
     dropped.add(s.id);
+    stoodFor.set(s.id, replaced.at(-1)!);
   }
   const follow = (id: string) => {
     let at = id;
-    for (let next = replacedBy.get(at); next !== undefined; next = replacedBy.get(at)) at = next;
+    for (let next = replacedBy.get(at) ?? stoodFor.get(at); next !== undefined; next = replacedBy.get(at) ?? stoodFor.get(at)) at = next;
     return at;
   };
   const nodes = all
@@ -70,7 +76,7 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
       const same = parents.length === n.parents.length && parents.every((p, i) => p === n.parents[i]) && dependsOn.length === (n.dependsOn ?? []).length;
       return same ? n : { ...n, parents, dependsOn };
     });
-  return { nodes, replacedBy, ...(problem ? { problem } : {}) };
+  return { nodes, replacedBy, stoodFor, ...(problem ? { problem } : {}) };
 }
 
 /**

@@ -583,7 +583,7 @@ export function upTargets(history: History, to?: string): string[] {
 /** The migration `up` should end at: `--to` (an id, prefix, slug or `head`), or the single head. */
 export function upTarget(history: History, to?: string): string | undefined {
   if (to === 'base' && !history.get(to)) throw new UsageError(`--to base: up cannot end at base; 'tidemark migrate down --to base' reverts everything`);
-  if (to && to !== 'head') return resolveId(history.order, to, `--to ${to}`);
+  if (to && to !== 'head') return resolveId(history.order, to, `--to ${to}`, undefined, history.squashNames);
   const heads = history.heads();
   if (heads.length > 1) {
     throw new HistoryError(
@@ -608,7 +608,7 @@ export function downTargets(history: History, executed: string[], given: DownOpt
   if (options.to !== undefined && options.step !== undefined) throw new UsageError('give either --to or --step, not both');
   if (options.to === 'base' && !history.get('base')) return newestFirst;
   if (options.to !== undefined) {
-    const target = resolveId(history.order, options.to, `--to ${options.to}`, history.heads());
+    const target = resolveId(history.order, options.to, `--to ${options.to}`, history.heads(), history.squashNames);
     if (!executed.includes(target)) throw new TargetError(`--to ${target}: that migration is not applied, so down cannot stop at it`);
     const keep = new Set(history.lineage(target));
     return newestFirst.filter((id) => !keep.has(id));

@@ -240,6 +240,48 @@ for (const target of targets) {
       }
     });
 
+    // Issue 12 review: a migration written after `squash --to head` names the squash as its parent.
+    it.skipIf(target.name === 'mariadb')('after squash --to head and a migration on top: a database part-way through carries on, a replaced id as --to names its squash', async () => {
+      const p = new TestProject(null as never);
+      cleanup.push(() => p.dispose());
+      ID.slice(0, 3).forEach((id, i) => p.write(`migrations/${id}.ts`, file(i)));
+      const partial = await database(p, 'ontop_partial');
+      await migrateUp({ ...inputs(p, partial), to: ID[0] });
+      const upToSquash = await database(p, 'ontop_to');
+      await migrateUp({ ...inputs(p, upToSquash), to: ID[0] });
+      const squash = (await squashMigrations({ ...inputs(p), to: 'head', now: () => NOW })).id;
+      const next = '20260602000000_editions';
+      p.write(
+        `migrations/${next}.ts`,
+        migration(next, [squash], `    this.createTable('edition', (t) => {\n      t.column('id', { type: 'integer', primary: true });\n    });`).replace(/(down\(\): void \{)/, "$1\n    this.dropTable('edition');"),
+      );
+
+      // Part-way through: the old files, then the migration on top, which follows the last of them.
+      const status = await migrationStatus(inputs(p, partial));
+      expect(status.pending).toEqual([...ID.slice(1, 3), next]);
+      await migrateUp(inputs(p, partial));
+      expect(await versionRows(p.dir, partial)).toEqual([...ID.slice(0, 3), next]);
+      expect((await migrationStatus(inputs(p, partial))).current).toEqual([next]);
+      // Up to the squash on such a database: up to its last migration, the same stretch.
+      await migrateUp({ ...inputs(p, upToSquash), to: squash });
+      expect(await versionRows(p.dir, upToSquash)).toEqual(ID.slice(0, 3));
+
+      const fresh = await database(p, 'ontop_fresh');
+      await migrateUp(inputs(p, fresh));
+      expect(await versionRows(p.dir, fresh)).toEqual([squash, next]);
+      // A replaced id is no stopping point: refused naming the squash, nothing reverted.
+      for (const url of [partial, fresh]) {
+        await expect(migrateDown({ ...inputs(p, url), to: ID[1] })).rejects.toThrow(`--to ${ID[1]}: ${ID[1]} is part of squash ${squash}, which is applied and reverted only as a whole`);
+      }
+      await expect(migrateUp({ ...inputs(p, upToSquash), to: 'books' })).rejects.toThrow(`${ID[1]} is part of squash ${squash}`);
+      expect(await versionRows(p.dir, fresh)).toEqual([squash, next]);
+      // Plain down steps: the migration on top, then the whole squash.
+      await migrateDown(inputs(p, fresh));
+      await migrateDown(inputs(p, fresh));
+      expect(await versionRows(p.dir, fresh)).toEqual([]);
+      expect(await liveTables(p.dir, fresh, target.name)).toEqual([]);
+    });
+
     it('migrate down over the squash on a fresh database, with the replaced files still there', async () => {
       const p = new TestProject(null as never);
       cleanup.push(() => p.dispose());
@@ -311,6 +353,27 @@ describe('squash refusals', () => {
       expect(p.read('migrations/20260601000000_squash_all.ts')).toContain(`static override readonly branchLabels = ['sidecar'];`);
       p.ok(['migrate', 'up', '--quiet', '--to', 'sidecar@head', '--url', 'sqlite:./labels.db']);
       expect(p.ok(['migrate', 'current', '--url', 'sqlite:./labels.db']).trim()).toBe(later);
+    } finally {
+      p.dispose();
+    }
+  });
+
+  it('a replaced id given to migrate down --to, up --to or show: one line naming its squash, exit code 1, nothing run', () => {
+    const p = new TestProject(null as never);
+    try {
+      p.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: [],\n  migrations: './migrations',\n});\n`);
+      ID.slice(0, 3).forEach((id, i) => p.write(`migrations/${id}.ts`, file(i)));
+      p.ok(['squash', '--to', 'head'], { TIDEMARK_NOW: '2026-06-01T00:00:00Z' });
+      const squash = '20260601000000_squash_author_bio';
+      const url = 'sqlite:./replaced.db';
+      p.ok(['migrate', 'up', '--quiet', '--url', url]);
+      for (const args of [['migrate', 'down', '--to', ID[1]!, '--url', url], ['migrate', 'up', '--to', 'books', '--url', url], ['show', ID[1]!]]) {
+        const r = p.run(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split('\n')).toHaveLength(1);
+        expect(r.stderr).toContain(`${ID[1]} is part of squash ${squash}, which is applied and reverted only as a whole: name ${squash}, or the migration before it`);
+      }
+      expect(p.ok(['migrate', 'current', '--url', url]).trim()).toBe(squash);
     } finally {
       p.dispose();
     }
