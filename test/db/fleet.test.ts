@@ -1,13 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { fleetStatus, migrateFleet } from '../../src/fleet/fleet.ts';
 import { likePattern, resolveTargets, splitTargetList } from '../../src/fleet/targets.ts';
 import { acquireLock, advisoryKey } from '../../src/migrate/lock.ts';
-import { openDatabase } from '../../src/migrate/database.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
 import { ids, writeChain } from './runner-fixtures.ts';
+import { fleetStamp, skipped, sql } from './fleet-fixtures.ts';
 import { freshDatabase, SERVERS, unavailable } from './servers.ts';
 
 /**
@@ -17,19 +16,8 @@ import { freshDatabase, SERVERS, unavailable } from './servers.ts';
  */
 const skipPg = await unavailable('postgresql');
 const skipMy = await unavailable('mariadb');
-const stamp = `tm_${process.pid}_${randomBytes(2).toString('hex')}`;
+const stamp = fleetStamp();
 const HISTORY = ids(3);
-
-async function sql(url: string, statements: string[]): Promise<Record<string, unknown>[]> {
-  const db = await openDatabase(parseDatabaseUrl(url, process.cwd(), 'test'), 'tidemark_migrations', [], process.cwd());
-  try {
-    let last: Record<string, unknown>[] = [];
-    for (const s of statements) last = await db.execute(s);
-    return last;
-  } finally {
-    await db.close();
-  }
-}
 
 /** The version rows of one target, read in its own schema (PostgreSQL) or database. */
 async function versions(url: string): Promise<string[]> {
@@ -85,7 +73,7 @@ describe('migrateFleet', () => {
     expect(new Set(['t1', 't2', 'public'].map((s) => advisoryKey('db', s, 'tidemark_migrations'))).size).toBe(3);
   });
 
-  it.skipIf(Boolean(skipPg))('PostgreSQL schemas: one with a conflicting table fails, the other five complete in their own schema; after the fix a rerun finishes it and does nothing to the others', async () => {
+  it.skipIf(Boolean(skipPg))(`PostgreSQL schemas: one with a conflicting table fails, the other five complete in their own schema; after the fix a rerun finishes it and does nothing to the others${skipped(skipPg)}`, async () => {
     const { config } = await project();
     const t = await pgSchemas('tenant', 6);
     const bad = t.names[3]!;
@@ -113,7 +101,7 @@ describe('migrateFleet', () => {
     expect(status.targets.map((o) => [o.result!.applied.length, o.result!.pending.length])).toEqual(t.names.map(() => [3, 0]));
   });
 
-  it.skipIf(Boolean(skipPg))('fail-fast by default: no target starts after one failed, and those left untouched say why', async () => {
+  it.skipIf(Boolean(skipPg))(`fail-fast by default: no target starts after one failed, and those left untouched say why${skipped(skipPg)}`, async () => {
     const { config } = await project();
     const t = await pgSchemas('ff', 4);
     await sql(t.url(t.names[1]!), ['create table t2 (id integer primary key)']);
@@ -124,7 +112,7 @@ describe('migrateFleet', () => {
     expect(await versions(t.url(t.names[0]!))).toEqual(HISTORY);
   });
 
-  it.skipIf(Boolean(skipPg))("a target whose lock another run holds is come back to, never waited on while others remain; held past the lock timeout, it fails alone", async () => {
+  it.skipIf(Boolean(skipPg))(`a target whose lock another run holds is come back to, never waited on while others remain; held past the lock timeout, it fails alone${skipped(skipPg)}`, async () => {
     const { config } = await project();
     const t = await pgSchemas('busy', 3);
     const held = parseDatabaseUrl(t.url(t.names[1]!), '.', 'test');
@@ -158,7 +146,7 @@ describe('migrateFleet', () => {
     expect(await versions(t.url(t.names[1]!))).toEqual(HISTORY);
   });
 
-  it.skipIf(Boolean(skipPg))('an abort starts no new target; the one under way stops after its current migration', async () => {
+  it.skipIf(Boolean(skipPg))(`an abort starts no new target; the one under way stops after its current migration${skipped(skipPg)}`, async () => {
     const { config } = await project();
     const t = await pgSchemas('abort', 3);
     const controller = new AbortController();
@@ -175,7 +163,7 @@ describe('migrateFleet', () => {
     expect(await versions(t.url(t.names[1]!))).toEqual([]);
   });
 
-  it.skipIf(Boolean(skipMy))('MariaDB databases by pattern: one fails, the others complete; a rerun finishes it alone', async () => {
+  it.skipIf(Boolean(skipMy))(`MariaDB databases by pattern: one fails, the others complete; a rerun finishes it alone${skipped(skipMy)}`, async () => {
     const { config } = await project('mariadb');
     const names = [1, 2, 3].map((i) => `${stamp}_db_${i}`);
     const server = new URL(SERVERS.mariadb);
@@ -196,7 +184,7 @@ describe('migrateFleet', () => {
     for (const n of names) expect(await versions(at(n))).toEqual(HISTORY);
   });
 
-  it.skipIf(Boolean(skipPg))('a pattern that matches nothing is refused before any target is touched', async () => {
+  it.skipIf(Boolean(skipPg))(`a pattern that matches nothing is refused before any target is touched${skipped(skipPg)}`, async () => {
     const { config } = await project();
     const t = await pgSchemas('none', 1);
     await expect(migrateFleet(config, `${t.db.url}?schema=${stamp}_nomatch_*`)).rejects.toThrow(/matches no schema on the server/);

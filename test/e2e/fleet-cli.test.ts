@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../../src/migrate/database.ts';
-import { parseDatabaseUrl } from '../../src/url.ts';
 import { ids, start, writeChain } from '../db/runner-fixtures.ts';
+import { fleetStamp, skipped, sql } from '../db/fleet-fixtures.ts';
 import { freshDatabase, unavailable } from '../db/servers.ts';
 import { TestProject } from './project.ts';
 
@@ -11,19 +9,8 @@ import { TestProject } from './project.ts';
  * `--json`, exit codes, and two runner processes sharing one list of PostgreSQL schemas.
  */
 const skipPg = await unavailable('postgresql');
-const stamp = `tm_${process.pid}_${randomBytes(2).toString('hex')}`;
+const stamp = fleetStamp();
 const HISTORY = ids(3);
-
-async function sql(url: string, statements: string[]): Promise<Record<string, unknown>[]> {
-  const db = await openDatabase(parseDatabaseUrl(url, process.cwd(), 'test'), 'tidemark_migrations', [], process.cwd());
-  try {
-    let last: Record<string, unknown>[] = [];
-    for (const s of statements) last = await db.execute(s);
-    return last;
-  } finally {
-    await db.close();
-  }
-}
 
 const NO_URL = `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({ entities: [], migrations: './migrations' });\n`;
 
@@ -52,7 +39,7 @@ describe('--targets through the CLI', () => {
     return { db, names, url: (s: string) => `${db.url}?schema=${s}`, pattern: `${db.url}?schema=${stamp}_${prefix}_*`, applied };
   }
 
-  it.skipIf(Boolean(skipPg))('a failing target: the others complete, the summary names it, exit 1; after the fix a rerun finishes it alone (--json)', async () => {
+  it.skipIf(Boolean(skipPg))(`a failing target: the others complete, the summary names it, exit 1; after the fix a rerun finishes it alone (--json)${skipped(skipPg)}`, async () => {
     const p = project();
     const t = await schemas('cli', 4);
     await sql(t.url(t.names[2]!), ['create table t1 (id integer primary key)']);
@@ -86,7 +73,7 @@ describe('--targets through the CLI', () => {
     expect(drift.targets.map((x: { drift: unknown[] }) => x.drift.length)).toEqual([0, 1, 0, 0]);
   });
 
-  it.skipIf(Boolean(skipPg))('fail-fast by default: the targets after a failure are not started, and status shows them behind (exit 0) ', async () => {
+  it.skipIf(Boolean(skipPg))(`fail-fast by default: the targets after a failure are not started, and status shows them behind (exit 0)${skipped(skipPg)}`, async () => {
     const p = project();
     const t = await schemas('ff', 3);
     await sql(t.url(t.names[0]!), ['create table t2 (id integer primary key)']);
@@ -99,7 +86,7 @@ describe('--targets through the CLI', () => {
     expect(status.stdout).toMatch(/^3 targets: 0 at the head, 3 behind, 0 not read$/m);
   });
 
-  it.skipIf(Boolean(skipPg))('two runner processes on the same list at once: every target applied exactly once', async () => {
+  it.skipIf(Boolean(skipPg))(`two runner processes on the same list at once: every target applied exactly once${skipped(skipPg)}`, async () => {
     const p = project();
     const t = await schemas('two', 6);
     const file = 'targets.txt';
