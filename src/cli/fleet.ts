@@ -1,6 +1,6 @@
 import { Option } from 'clipanion';
 import { EXIT, UsageError } from '../errors.ts';
-import type { FleetCheckTarget, FleetResult, FleetUpResult } from '../fleet/fleet.ts';
+import type { FleetCheckTarget, FleetResult, FleetUpOptions, FleetUpResult } from '../fleet/fleet.ts';
 import type { FleetEvent, TargetOutcome } from '../fleet/pool.ts';
 import type { MigrationStatus } from '../migrate/run.ts';
 import type { TidemarkCommand } from './base.ts';
@@ -246,7 +246,7 @@ async function prepare(cmd: TidemarkCommand, fleet: Fleet) {
 }
 
 /** `migrate up --targets …` */
-export async function fleetUp(cmd: TidemarkCommand, flags: Fleet, mode: Mode, options: { lockTimeoutMs?: number; to?: string; transaction?: 'all' | 'each'; allowDataLoss?: boolean }): Promise<number> {
+export async function fleetUp(cmd: TidemarkCommand, flags: Fleet, mode: Mode, options: { lockTimeoutMs?: number; to?: string; transaction?: 'all' | 'each'; allowDataLoss?: boolean } & Pick<FleetUpOptions, 'ddlLockTimeoutMs' | 'onRetry'>): Promise<number> {
   const { config, urls, fleet } = await prepare(cmd, flags);
   const display = new FleetDisplay<FleetUpResult>(cmd, { quiet: mode === 'quiet', lines: mode === 'text', describe: describeUp, total: urls.length });
   try {

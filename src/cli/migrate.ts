@@ -1,10 +1,10 @@
 import { Command, Option } from 'clipanion';
-import type { MigrationStatus, RunControl } from '../migrate/run.ts';
+import type { MigrationStatus, RetryEvent, RunControl } from '../migrate/run.ts';
 import { EXIT, UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { ddlLockOptions, ddlLockTimeoutOption, lockOptions, lockTimeoutOption } from './lock-options.ts';
 import { printJson } from './output.ts';
-import { RunReporter } from './run-report.ts';
+import { retryLine, RunReporter } from './run-report.ts';
 import { concurrencyOption, continueOnErrorOption, fleetFlags, targetsOption } from './fleet.ts';
 
 const QUIET = () => Option.Boolean('-q,--quiet', false, { description: 'Print nothing but errors' });
@@ -106,7 +106,12 @@ export class MigrateUpCommand extends TidemarkCommand {
   async run(): Promise<number> {
     const step = stepCount(this.step);
     const fleet = fleetFlags(this, { '--url': this.url, '--sql': this.sql, '--step': this.step, '--create-database': this.createDatabase });
-    if (fleet) return (await import('./fleet.ts')).fleetUp(this, fleet, outputMode(this), { lockTimeoutMs: lockOptions(this, this.lockTimeout).lockTimeoutMs, to: this.to, transaction: transactionMode(this.transaction), allowDataLoss: this.allowDataLoss });
+    if (fleet) {
+      const mode = outputMode(this);
+      // On stderr, as the fleet's other per-target lines: stdout is the fleet's report (or its JSON).
+      const onRetry = mode === 'quiet' ? undefined : (target: string, e: RetryEvent) => void this.context.stderr.write(`tidemark: ${target}: ${retryLine(e)}\n`);
+      return (await import('./fleet.ts')).fleetUp(this, fleet, mode, { lockTimeoutMs: lockOptions(this, this.lockTimeout).lockTimeoutMs, ...ddlLockOptions(this.ddlLockTimeout), onRetry, to: this.to, transaction: transactionMode(this.transaction), allowDataLoss: this.allowDataLoss });
+    }
     if (this.sql) return printSql(this, 'up', { to: this.to, step, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
     const reporter = new RunReporter(this, 'up', { mode: outputMode(this) });

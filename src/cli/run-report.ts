@@ -62,9 +62,7 @@ export class RunReporter {
 
   readonly onRetry = (e: RetryEvent): void => {
     this.retries.push(e);
-    const on = e.table ? ` on table ${e.table}` : '';
-    const holder = e.holder ? ` held by ${e.holder}` : '';
-    this.line(`lock timeout in ${e.id}: waited ${duration(e.timeoutMs)} for a lock${on}${holder}; trying again in ${duration(e.delayMs)} (attempt ${e.attempt} of ${e.attempts})`);
+    this.line(retryLine(e));
   };
 
   private backfillSaid = 0;
@@ -112,4 +110,11 @@ export class RunReporter {
     this.line(`${verb} ${plural(result.ran.length, 'migration')} on ${url} in ${duration(performance.now() - this.startedAt)}.`);
     this.line(`Now at ${where(status)}.`);
   }
+}
+
+/** What a retry after a lock timeout says, in one line. */
+export function retryLine(e: RetryEvent): string {
+  const on = e.table ? ` on table ${e.table}` : '';
+  const holder = e.holder ? ` held by ${e.holder}` : '';
+  return `lock timeout in ${e.id}: waited ${duration(e.timeoutMs)} for a lock${on}${holder}; trying again in ${duration(e.delayMs)} (attempt ${e.attempt} of ${e.attempts})`;
 }

@@ -6,7 +6,7 @@ import { installTsLoader } from '../loader/ts-loader.ts';
 import type { CheckProblem } from '../commands/check.ts';
 import type { Drift } from '../introspect/drift.ts';
 import { LockTimeoutError } from '../migrate/lock.ts';
-import type { MigrationStatus, TransactionMode } from '../migrate/run.ts';
+import type { MigrationStatus, RetryEvent, TransactionMode } from '../migrate/run.ts';
 import type { DatabaseUrl } from '../url.ts';
 import { runPool, TargetBusy, type FleetEvent, type TargetOutcome, type TargetState } from './pool.ts';
 import { resolveTargets, type TargetSpec } from './targets.ts';
@@ -42,6 +42,10 @@ export interface FleetUpOptions extends FleetOptions<FleetUpResult> {
   allowDataLoss?: boolean;
   /** Told of each drop that deletes data, with the target it happened on. */
   onDataLoss?: (target: string, line: string) => void;
+  /** As `migrate up --ddl-lock-timeout`: how long each statement waits for a table lock (default the config's, then 5 s). */
+  ddlLockTimeoutMs?: number;
+  /** Told when a migration timed out on a table lock and runs again, with the target it happened on. */
+  onRetry?: (target: string, event: RetryEvent) => void | Promise<void>;
 }
 
 export interface FleetUpResult {
@@ -100,6 +104,8 @@ export async function migrateFleet(config: ResolvedConfig, targets: TargetSpec |
             transaction: options.transaction,
             allowDataLoss: options.allowDataLoss,
             onDataLoss: options.onDataLoss ? (line) => options.onDataLoss!(url.display, line) : undefined,
+            ddlLockTimeoutMs: options.ddlLockTimeoutMs,
+            onRetry: options.onRetry ? (e) => options.onRetry!(url.display, e) : undefined,
           },
         );
         return { ran: r.ran.map((id) => ({ id, ms: Math.round(r.timings.find((t) => t.id === id)?.ms ?? 0) })), current: r.status.current, pending: r.status.pending, notices: r.status.notices };

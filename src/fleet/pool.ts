@@ -1,5 +1,6 @@
 import { EXIT, TidemarkError } from '../errors.ts';
 import { LockTimeoutError } from '../migrate/lock.ts';
+import { sleep } from '../migrate/ddl-lock.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 
 /** How one target's work ended. */
@@ -115,7 +116,7 @@ export async function runPool<T>(targets: readonly DatabaseUrl[], work: (url: Da
         if (!waiting.length) return;
         // Only targets held by other runners are left: wait for the first one's turn.
         const wait = Math.max(0, Math.min(...waiting.map((s) => s.retryAt)) - performance.now());
-        await pause(wait, signal);
+        await sleep(wait, signal);
         continue;
       }
       const started = performance.now();
@@ -151,16 +152,4 @@ export async function runPool<T>(targets: readonly DatabaseUrl[], work: (url: Da
   // What never started (a stop: an abort, or a failure without continueOnError) says so.
   const why = signal?.aborted ? `not started: the run was stopped${typeof signal.reason === 'string' ? ` by ${signal.reason}` : ''}` : 'not started: an earlier target failed (--continue-on-error goes on)';
   return targets.map((url, index) => outcomes[index] ?? { target: url.display, state: 'skipped', error: { name: 'Skipped', message: why, exitCode: EXIT.failure }, ms: 0, busy: 0 });
-}
-
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

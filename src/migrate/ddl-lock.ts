@@ -1,6 +1,6 @@
 import type { DialectName } from '../dialect/dialect.ts';
-import { oneLine, outsideTransactionOnly } from '../dialect/transaction-rules.ts';
 import type { Database } from './database.ts';
+import { ident, literal, QUALIFIED_NAME, unquote } from './sql-text.ts';
 
 /**
  * How long a migration's statement may wait for a table lock before it gives up (PostgreSQL
@@ -22,8 +22,26 @@ export function parseDuration(value: string | number): number | undefined {
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }
 
-/** Statements not to wrap in a transaction of our own: transaction control, session settings. */
-const CONTROL = /^\s*(begin|start\s+transaction|commit|rollback|end|abort|savepoint|release|prepare\s+transaction|set|reset|discard)\b/i;
+/**
+ * Statements that take a table lock that the app's queries would queue behind, where a wait
+ * for it is worth cutting short. An allowlist: anything else (CALL or DO that may commit,
+ * VACUUM, REINDEX, a CONCURRENTLY form, transaction control, settings) runs as written, since
+ * wrapping it in a transaction of our own can make it fail.
+ */
+const TAKES_TABLE_LOCK =
+  /^(alter\s+(table|index|sequence|view|materialized\s+view|foreign\s+table|type|domain)|create\s+(unique\s+)?index|create\s+(unlogged\s+|temp(orary)?\s+)?table|create\s+(or\s+replace\s+)?(view|trigger|rule)|create\s+materialized\s+view|create\s+sequence|drop\s+(table|index|view|materialized\s+view|sequence|trigger|rule|type|domain)|truncate|lock|update|delete|insert|merge|refresh\s+materialized\s+view|comment\s+on)\b/i;
+
+const leadingComments = /^(\s*(--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
+
+/**
+ * Whether one statement sent outside a transaction runs in a transaction of its own that sets
+ * `lock_timeout` (PostgreSQL). Never a CONCURRENTLY form (it cannot run in a transaction), nor
+ * text holding several statements (one of them may be what cannot).
+ */
+export function wrapForLockTimeout(sql: string): boolean {
+  const statement = sql.replace(leadingComments, '').replace(/;\s*$/, '');
+  return TAKES_TABLE_LOCK.test(statement) && !/\bconcurrently\b/i.test(statement) && !statement.includes(';');
+}
 
 export interface DdlLockScope {
   /** Sets the timeout for a transaction the run opened (a transactional batch), before its first statement. */
@@ -37,9 +55,9 @@ export interface DdlLockScope {
  * PostgreSQL: `SET LOCAL` in each transaction, never a session setting, which a transaction
  * pooler (PgBouncer) would hand on to the app's next client. A statement run outside any
  * transaction (a `transactional = false` migration) runs in a transaction of its own that sets
- * it, which changes nothing else: it was its own transaction anyway. Statements that cannot run in
- * a transaction (CONCURRENTLY) are left alone: the lock they take blocks neither reads nor writes,
- * so waiting for it queues none of the app's queries.
+ * it, which changes nothing else: it was its own transaction anyway. Only statements that take a
+ * table lock are wrapped (`wrapForLockTimeout`): a CONCURRENTLY form blocks neither reads nor
+ * writes, and a CALL, DO, VACUUM or REINDEX may not run inside a transaction at all.
  *
  * MySQL/MariaDB: the session's `lock_wait_timeout`, set on each connection as the run takes it
  * from the pool (a statement outside a transaction may run on any of them).
@@ -58,7 +76,7 @@ export async function applyDdlLockTimeout(db: Database, dialect: DialectName, ms
     const own = Object.prototype.hasOwnProperty.call(driver, 'execute');
     const original = driver.execute;
     driver.execute = async function (this: unknown, sql: unknown, params?: unknown, method?: unknown, ctx?: unknown) {
-      if (ctx !== undefined || typeof sql !== 'string' || CONTROL.test(sql) || outsideTransactionOnly(sql, 'postgresql')) return original.call(this, sql, params, method, ctx);
+      if (ctx !== undefined || typeof sql !== 'string' || !wrapForLockTimeout(sql)) return original.call(this, sql, params, method, ctx);
       return conn.transactional(async (trx) => {
         await conn.execute(setLocal, [], 'run', trx);
         return original.call(this, sql, params, method, trx);
@@ -94,17 +112,13 @@ export function isLockTimeout(error: unknown): boolean {
 }
 
 const STATEMENT = Symbol.for('tidemark.failedStatement');
-const PART = String.raw`(?:"(?:[^"]|"")+"|\`[^\`]+\`|[\w$]+)`;
-const IDENT = String.raw`(${PART}(?:\.${PART})?)`;
+const IDENT = QUALIFIED_NAME;
 const TABLE_IN = [
   new RegExp(String.raw`\balter\s+table\s+(?:if\s+exists\s+)?(?:only\s+)?${IDENT}`, 'i'),
   new RegExp(String.raw`\bcreate\s+(?:unique\s+)?index\s+(?:concurrently\s+)?(?:if\s+not\s+exists\s+)?\S+\s+on\s+(?:only\s+)?${IDENT}`, 'i'),
   new RegExp(String.raw`\b(?:drop|truncate|lock)\s+table\s+(?:if\s+exists\s+)?${IDENT}`, 'i'),
   new RegExp(String.raw`\b(?:update|insert\s+into|delete\s+from|rename\s+table)\s+${IDENT}`, 'i'),
 ];
-
-const unquote = (name: string) =>
-  [...name.matchAll(new RegExp(PART, 'g'))].map(([p]) => (/^["`]/.test(p) ? p.slice(1, -1).replace(/""/g, '"') : p)).join('.');
 
 /** The statement that timed out (the runner remembers it on the error), and the table it names. */
 export function lockedStatement(error: unknown): { statement?: string; table?: string } {
@@ -117,36 +131,35 @@ export function lockedStatement(error: unknown): { statement?: string; table?: s
   return { statement };
 }
 
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
 /**
  * Who holds a lock on `table` now, in words, if the server says: on PostgreSQL the oldest other
  * session with a lock granted on it; on MySQL/MariaDB the oldest open transaction of a session in
  * the same database (the metadata lock's holder is not listed without a plugin). Best effort: undefined when nothing is found.
+ * Never the holder's statement: it is the app's, and may hold a secret (`alter role … password '…'`).
  */
 export async function lockHolderOf(db: Database, dialect: DialectName, table: string | undefined): Promise<string | undefined> {
   try {
     if (dialect === 'postgresql') {
       if (!table) return undefined;
       const rows = await db.execute(
-        `select a.pid, a.state, a.usename, a.application_name, left(a.query, 200) as query, floor(extract(epoch from now() - coalesce(a.xact_start, a.query_start)))::int as seconds
+        `select a.pid, a.state, a.usename, a.application_name, floor(extract(epoch from now() - coalesce(a.xact_start, a.query_start)))::int as seconds
          from pg_locks l join pg_stat_activity a on a.pid = l.pid
-         where l.granted and l.relation = to_regclass(${literal(table.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.'))}) and l.pid <> pg_backend_pid()
+         where l.granted and l.relation = to_regclass(${literal(table.split('.').map(ident).join('.'))}) and l.pid <> pg_backend_pid()
          order by a.xact_start nulls last limit 1`,
       );
       const r = rows[0];
       if (!r) return undefined;
-      return `pid ${r.pid}${r.usename ? ` (${r.usename}${r.application_name ? `, ${r.application_name}` : ''})` : ''}, ${r.state ?? 'active'} for ${r.seconds} s${r.query ? `, last statement: ${oneLine(String(r.query), 120)}` : ''}`;
+      return `pid ${r.pid}${r.usename ? ` (${r.usename}${r.application_name ? `, ${r.application_name}` : ''})` : ''}, ${r.state ?? 'active'} for ${r.seconds} s`;
     }
     if (dialect === 'mysql' || dialect === 'mariadb') {
       const rows = await db.execute(
-        `select t.trx_mysql_thread_id as id, p.user, p.host, p.command, left(p.info, 200) as info, timestampdiff(second, t.trx_started, now()) as seconds
+        `select t.trx_mysql_thread_id as id, p.user, p.host, p.command, timestampdiff(second, t.trx_started, now()) as seconds
          from information_schema.innodb_trx t left join information_schema.processlist p on p.id = t.trx_mysql_thread_id
          where t.trx_mysql_thread_id <> connection_id() and p.db = database() order by t.trx_started limit 1`,
       );
       const r = rows[0];
       if (!r) return undefined;
-      return `connection ${r.id}${r.user ? ` (${r.user}@${r.host})` : ''}, in a transaction for ${r.seconds} s${r.info ? `, running: ${oneLine(String(r.info), 120)}` : r.command ? `, ${String(r.command).toLowerCase()}` : ''}`;
+      return `connection ${r.id}${r.user ? ` (${r.user}@${r.host})` : ''}, in a transaction for ${r.seconds} s${r.command ? `, ${String(r.command).toLowerCase()}` : ''}`;
     }
   } catch {
     // The holder is a courtesy: a server that does not say must not hide the real error.

@@ -2,17 +2,17 @@ import type { DialectName } from '../dialect/dialect.ts';
 import type { Op } from '../diff/ops.ts';
 import { isBackfill, isDataStep, type Step } from '../runtime/data.ts';
 import type { Database } from './database.ts';
+import { ident, literal, unquote } from './sql-text.ts';
 
 const CONCURRENT_INDEX = /^\s*create\s+(?:unique\s+)?index\s+concurrently\s+(if\s+not\s+exists\s+)?("(?:[^"]|"")+"|[\w$]+)/i;
 const CONCURRENT_DROP = /^\s*drop\s+index\s+concurrently\s+if\s+exists\s/i;
-
-const unquote = (name: string) => (name.startsWith('"') ? name.slice(1, -1).replace(/""/g, '"') : name);
 
 /**
  * Whether one step can run again over a half-done first run and end where a single run would:
  * the online index forms (IF [NOT] EXISTS on PostgreSQL), a validation, the online NOT NULL
  * sequence (it drops its check before adding it), and a backfill (it skips rows already done).
- * MySQL has no IF [NOT] EXISTS for an index: there an online index build fails when it exists.
+ * MySQL has no IF [NOT] EXISTS for an index: there an online index build fails when it exists;
+ * nor has a full-text index on MariaDB (it is built as a plain ADD FULLTEXT INDEX, never online).
  */
 function safeToRerun(step: Step, dialect: DialectName): boolean {
   if (isDataStep(step)) return isBackfill(step);
@@ -23,6 +23,8 @@ function safeToRerun(step: Step, dialect: DialectName): boolean {
     case 'alterColumn':
       return op.online === true;
     case 'createIndex':
+      if (op.index.type === 'fulltext' && dialect !== 'postgresql') return false;
+      return op.online === true && (dialect === 'postgresql' || dialect === 'mariadb');
     case 'dropIndex':
       return op.online === true && (dialect === 'postgresql' || dialect === 'mariadb');
     case 'sql': {
@@ -58,9 +60,6 @@ export function concurrentIndexNames(ops: readonly Op[]): string[] {
   }
   return [...names];
 }
-
-const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * Drops those of `names` that are INVALID indexes (what a failed or killed `CREATE INDEX

@@ -296,12 +296,15 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   const timeoutMs = control.ddlLockTimeoutMs ?? DEFAULT_DDL_LOCK_TIMEOUT_MS;
   const attempts = Math.max(1, control.ddlLockAttempts ?? DEFAULT_DDL_LOCK_ATTEMPTS);
   let lockWait: { id: string; table?: string; holder?: string; attempts: number } | undefined;
-  const nothingCommitted = async (id: string) => {
-    if (isDataStep(steps.get(id)?.[0] ?? 'x')) return false;
-    const row = (await storage.rows().catch(() => [])).find((r) => r.name === id);
-    return row?.status === 'running' && !row.statements_done;
-  };
-  const unwatch = watchStatements(s.db.orm.em.getDriver() as never);
+  // Statements of the migration under way that ran (outside a transaction: committed), counted
+  // one by one: a step may compile to several, and its first may have committed when a later
+  // one times out. Session settings and the run's own progress rows change nothing of it.
+  let ranOfCurrent = 0;
+  const progressSql = new Set<string>();
+  const nothingCommitted = (id: string) => !isDataStep(steps.get(id)?.[0] ?? 'x') && ranOfCurrent === 0;
+  const unwatch = watchStatements(s.db.orm.em.getDriver() as never, (sql) => {
+    if (!/^\s*set\s+(?!statement\b)/i.test(sql) && !progressSql.has(sql)) ranOfCurrent++;
+  });
   const ddlLock = await applyDdlLockTimeout(s.db, dialect.name, timeoutMs);
   // Bound to this database's migration instances, never module-wide: runs on other databases in
   // the same process have their own.
@@ -310,7 +313,11 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
     direction,
     before,
     after,
-    progress: (id, done, total) => (tracked ? storage.progressSql(id, done, total) : undefined),
+    progress: (id, done, total) => {
+      const sql = tracked ? storage.progressSql(id, done, total) : undefined;
+      if (sql) progressSql.add(sql);
+      return sql;
+    },
     onBackfill: (id, p) => control.onBackfill?.({ id, direction, ...p }),
     signal: control.signal,
   };
@@ -365,6 +372,7 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       if (dropped.length) s.notices.push(`migration ${e.name}: dropped invalid index ${dropped.join(', ')} left by an earlier build that did not finish, before building it again`);
     }
     if (tracked) await storage.markStarted(e.name);
+    ranOfCurrent = 0;
   };
   s.db.migrator.on(direction === 'up' ? 'migrating' : 'reverting', onStart);
   s.db.migrator.on(direction === 'up' ? 'migrated' : 'reverted', onDone);
@@ -408,8 +416,8 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
           const { table } = lockedStatement(error);
           lockWait = { id: current, table, holder: await lockHolderOf(s.db, dialect.name, table), attempts: attempt };
           // Again from the start only where nothing of it stays: a rolled-back batch, steps safe
-          // to rerun, or (DDL that commits as it goes) a first statement that never ran.
-          const again = segment.transactional || rerun.has(current) || (await nothingCommitted(current));
+          // to rerun, or (DDL that commits as it goes) the migration's first statement that never ran.
+          const again = segment.transactional || rerun.has(current) || nothingCommitted(current);
           if (!again || attempt >= attempts) throw error;
           const delayMs = retryDelay(attempt, control.random);
           await control.onRetry?.({ id: current, direction, attempt: attempt + 1, attempts, delayMs, timeoutMs, ...(table ? { table } : {}), ...(lockWait.holder ? { holder: lockWait.holder } : {}) });

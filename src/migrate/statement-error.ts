@@ -16,13 +16,18 @@ interface Executor {
   execute(sql: unknown, ...rest: unknown[]): Promise<unknown>;
 }
 
-/** Remembers on each error which statement `driver` was running; returns the undo. */
-export function watchStatements(driver: Executor): () => void {
+/**
+ * Remembers on each error which statement `driver` was running, and tells `ran` of each one that
+ * succeeded; returns the undo.
+ */
+export function watchStatements(driver: Executor, ran?: (sql: string) => void): () => void {
   const own = Object.prototype.hasOwnProperty.call(driver, 'execute');
   const original = driver.execute;
   driver.execute = async function (this: unknown, sql: unknown, ...rest: unknown[]) {
     try {
-      return await original.call(this, sql, ...rest);
+      const result = await original.call(this, sql, ...rest);
+      if (typeof sql === 'string') ran?.(sql);
+      return result;
     } catch (error) {
       if (error && typeof error === 'object' && typeof sql === 'string' && !(STATEMENT in error)) {
         try {

@@ -1,8 +1,10 @@
+import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { fleetStatus, migrateFleet } from '../../src/fleet/fleet.ts';
 import { likePattern, resolveTargets, splitTargetList } from '../../src/fleet/targets.ts';
 import { acquireLock, advisoryKey } from '../../src/migrate/lock.ts';
+import type { RetryEvent } from '../../src/migrate/run.ts';
 import { parseDatabaseUrl } from '../../src/url.ts';
 import { TestProject } from '../e2e/project.ts';
 import { ids, writeChain } from './runner-fixtures.ts';
@@ -144,6 +146,36 @@ describe('migrateFleet', () => {
     expect(r.targets.map((o) => o.result!.ran.length)).toEqual([0, 3, 0]);
     expect(r.targets[1]!.busy).toBeGreaterThanOrEqual(1);
     expect(await versions(t.url(t.names[1]!))).toEqual(HISTORY);
+  });
+
+  it.skipIf(Boolean(skipPg))(`ddlLockTimeoutMs reaches every target: a migration waiting on a table lock the app holds times out, is retried (onRetry names the target), then applies${skipped(skipPg)}`, async () => {
+    const { p, config } = await project();
+    // A fourth migration that alters t1, which the app will hold locked on one target.
+    const LABEL = '20260401000003_t1_note';
+    p.write(
+      `migrations/${LABEL}.ts`,
+      `import { TidemarkMigration } from 'tidemark';\n\nexport class Note extends TidemarkMigration {\n  static override readonly id = '${LABEL}';\n  static override readonly parents = ['${HISTORY[2]}'];\n\n  override up(): void {\n    this.addColumn('t1', 'note', { type: 'string', length: 40, nullable: true });\n  }\n\n  override down(): void {}\n}\n`,
+    );
+    const t = await pgSchemas('ddl', 2);
+    await migrateFleet(config, t.pattern, { to: HISTORY[2] });
+    const app = new pg.Client({ connectionString: t.db.url.replace(/^postgresql:/, 'postgres:') });
+    await app.connect();
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query(`lock table "${t.names[1]}".t1 in access exclusive mode`);
+    const retries: [string, RetryEvent][] = [];
+    const r = await migrateFleet(config, t.pattern, {
+      concurrency: 1,
+      ddlLockTimeoutMs: 300,
+      // The synchronisation point: the app's transaction ends once the first retry is announced.
+      onRetry: async (target, e) => {
+        retries.push([target, e]);
+        if (retries.length === 1) await app.query('commit');
+      },
+    });
+    expect(r.ok).toBe(true);
+    expect(retries.map(([target, e]) => [target, e.id, e.attempt, e.timeoutMs, e.table])).toEqual([[r.targets[1]!.target, LABEL, 2, 300, 't1']]);
+    for (const s of t.names) expect(await versions(t.url(s))).toEqual([...HISTORY, LABEL]);
   });
 
   it.skipIf(Boolean(skipPg))(`an abort starts no new target; the one under way stops after its current migration${skipped(skipPg)}`, async () => {

@@ -84,6 +84,8 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     cleanups.push(() => app.end());
     await app.query('begin');
     await app.query('lock table item in access exclusive mode');
+    // The holder's statements are the app's, and may hold a secret: never shown.
+    await app.query(`select 'hunter2' as password`);
     const retries: RetryEvent[] = [];
     const waits: number[] = [];
     const result = await migrateUp({
@@ -101,6 +103,7 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     expect(retries).toHaveLength(1);
     expect(retries[0]).toMatchObject({ id: COLUMN, direction: 'up', attempt: 2, attempts: 3, timeoutMs: 300, table: 'item' });
     expect(retries[0]!.holder).toContain(`pid ${app.pid}`);
+    expect(retries[0]!.holder).not.toContain('hunter2');
     expect(waits).toHaveLength(1);
     expect(waits[0]).toBe(retries[0]!.delayMs);
     const columns = await query(url, p.dir, `select column_name from information_schema.columns where table_name = 'item' order by column_name`);
@@ -129,6 +132,44 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     expect(result.ran).toEqual([COLUMN]);
     expect(retries.map((r) => [r.id, r.attempt, r.table])).toEqual([[COLUMN, 2, 'item']]);
     expect(await query(url, p.dir, `select status, error from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'applied', error: null }]);
+  });
+
+  it('a transactional = false migration runs a CALL of a procedure that commits, and a REINDEX SCHEMA, as written (no transaction of its own around them)', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
+    p.write(
+      `migrations/${COLUMN}.ts`,
+      migration(COLUMN, [TABLE], `    this.sql('call fill_items()');\n    this.sql('reindex schema public');`, { transactional: false }),
+    );
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    await query(url, p.dir, `create procedure fill_items() language plpgsql as $$ begin insert into item (id) values (1); commit; insert into item (id) values (2); end $$`);
+    const result = await migrateUp({ ...inputs(p, url), ddlLockTimeoutMs: 300 });
+    expect(result.ran).toEqual([COLUMN]);
+    expect(await query(url, p.dir, `select id from item order by id`)).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
+  it('a step of several statements whose later statement times out after its first committed is not run again: it fails, recorded, for repair', async () => {
+    const { p, url } = await project();
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable.replace(`nullable: true`, `nullable: true, default: 'none'`)));
+    // One step, two statements: the backfill of the NULLs commits, then SET NOT NULL waits for item.
+    p.write(`migrations/${COLUMN}.ts`, migration(COLUMN, [TABLE], `    this.alterColumn('item', 'code', { type: 'string', length: 20, default: 'none' });`, { transactional: false }));
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    await query(url, p.dir, `insert into item (id, code) values (1, null)`);
+    const app = await holder(url);
+    cleanups.push(() => app.end());
+    // A reader's transaction: the UPDATE does not wait for it, the ALTER does.
+    await app.query('begin');
+    await app.query('select * from item');
+    const retries: RetryEvent[] = [];
+    const failure = await migrateUp({ ...inputs(p, url), ddlLockTimeoutMs: 200, sleep: async () => {}, onRetry: (e) => void retries.push(e) }).catch((e: unknown) => e);
+    await app.query('rollback');
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    expect((failure as Error).message).toContain('SQLSTATE 55P03');
+    expect((failure as Error).message).toContain('once');
+    expect((failure as Error).message).toContain(`migrate resolve ${COLUMN}`);
+    expect(retries).toEqual([]);
+    expect(await query(url, p.dir, `select code from item`)).toEqual([{ code: 'none' }]);
+    expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'failed' }]);
   });
 
   it('gives up after the last attempt with an error naming the migration, the table and the session holding the lock; nothing applied', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { ConfigError } from '../../src/errors.ts';
-import { isLockTimeout, lockedStatement, parseDuration, retryDelay } from '../../src/migrate/ddl-lock.ts';
+import { isLockTimeout, lockedStatement, parseDuration, retryDelay, wrapForLockTimeout } from '../../src/migrate/ddl-lock.ts';
 import { concurrentIndexNames, rerunnable } from '../../src/migrate/online-steps.ts';
 import { backfillSpec, type Step } from '../../src/runtime/data.ts';
 
@@ -43,6 +43,37 @@ describe('DDL lock timeout helpers', () => {
     expect(at('select 1')).toBeUndefined();
     expect(lockedStatement(new Error('no statement'))).toEqual({});
   });
+
+  it('wraps in a transaction of its own only statements that take a table lock, never one that cannot run in a transaction', () => {
+    for (const sql of [
+      'alter table "item" add column "x" int',
+      '-- why\nALTER TABLE item ADD x int;',
+      'create unique index i on item (code)',
+      'create table t (id int)',
+      'drop table if exists t',
+      'lock table item in access exclusive mode',
+      'update "person" set a = 1 where id between 1 and 2',
+      'insert into t values (1)',
+      'alter index i rename to j',
+    ]) expect([sql, wrapForLockTimeout(sql)]).toEqual([sql, true]);
+    for (const sql of [
+      'call p()',
+      'do $$ begin commit; end $$',
+      'vacuum item',
+      'reindex schema public',
+      'reindex database app',
+      'alter table parent detach partition child concurrently',
+      'create index concurrently i on item (code)',
+      'drop index concurrently if exists i',
+      'refresh materialized view concurrently v',
+      'commit',
+      'set lock_timeout = 0',
+      'select 1',
+      'create database x',
+      'alter system set work_mem = 1',
+      'create table t (id int); call p()',
+    ]) expect([sql, wrapForLockTimeout(sql)]).toEqual([sql, false]);
+  });
 });
 
 describe('steps safe to rerun', () => {
@@ -59,6 +90,9 @@ describe('steps safe to rerun', () => {
     // MariaDB writes IF [NOT] EXISTS; MySQL cannot.
     expect(rerunnable({ transactional: true }, [index, backfill], 'mariadb')).toBe(true);
     expect(rerunnable({ transactional: true }, [index], 'mysql')).toBe(false);
+    // A full-text index is built without IF NOT EXISTS: a second run fails on the one the first made.
+    const fulltext: Step = { ...index, index: { name: 'f', columns: ['a'], unique: false, type: 'fulltext' } as never } as Step;
+    expect(rerunnable({ transactional: true }, [fulltext], 'mariadb')).toBe(false);
     expect(rerunnable({ transactional: false }, [backfill], 'sqlite')).toBe(false);
     expect(rerunnable({ transactional: false }, [], 'postgresql')).toBe(false);
   });
