@@ -118,8 +118,10 @@ export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialec
       case 'createIndex': {
         if (!op.index.unique || !existing(op.table, op.index.columns)) break;
         const cols = op.index.columns.map(q).join(', ');
+        // A unique index lets any number of rows hold NULL in one of its columns, on every dialect.
+        const present = op.index.columns.map((c) => `${q(c)} is not null`).join(' and ');
         out.push({
-          sql: `select count(*) as n from (select 1 as x from ${q(op.table)} group by ${cols} having count(*) > 1) d`,
+          sql: `select count(*) as n from (select 1 as x from ${q(op.table)} where ${present} group by ${cols} having count(*) > 1) d`,
           problem: (rows) =>
             count(rows) ? `${plural(count(rows), 'value')} of (${op.index.columns.join(', ')}) in ${op.table} ${count(rows) === 1 ? 'occurs' : 'occur'} more than once: unique index ${op.index.name} cannot be built` : undefined,
         });

@@ -92,6 +92,12 @@ for (const target of targets) {
       p.write(`migrations/${id}.ts`, hand(id, base, `this.alterColumn('user', 'age', { type: 'integer', default: 0 });`));
       p.ok(['migrate', 'up', '--url', url]);
       expect((await sql(`select age from ${user} order by email`)).map((r) => Number(r.age))).toEqual([0, 0, 3]);
+      // Two NULLs are no duplicate: every dialect's unique index admits them.
+      await sql(`insert into ${user} (email, name, age, bio) values ('d@x', 'Dee', 5, null)`);
+      const unique = '20260702130000_unique_bio';
+      p.write(`migrations/${unique}.ts`, hand(unique, id, `this.createIndex('user', 'user_bio_unique', ['bio'], { unique: true });`));
+      p.ok(['migrate', 'up', '--url', url]);
+      expect(await versions()).toEqual([base, id, unique]);
     });
 
     it('an enum keeps working through a column rename, a table rename and new values', async () => {
