@@ -46,6 +46,8 @@ export interface PoolOptions<T> {
    */
   busyTimeoutMs?: number;
   onEvent?: (event: FleetEvent<T>) => void;
+  /** Where in the targets not yet tried to go on after the first one found busy, in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /** Thrown by a target's work when another run holds its lock: the pool tries it again later. */
@@ -93,6 +95,17 @@ export async function runPool<T>(targets: readonly DatabaseUrl[], work: (url: Da
   const waiting: Slot[] = [];
   const outcomes: (TargetOutcome<T> | undefined)[] = new Array(targets.length);
   let failed = false;
+  // Runners given the same list walk it in the same order: once one finds a target busy it is
+  // behind another, and would find each next target busy too (each time a session opened for
+  // nothing). It goes on from a random place instead; a runner alone never collides, so its
+  // order stays the list's.
+  let scattered = false;
+  const scatter = () => {
+    if (scattered || fresh.length < 2) return;
+    scattered = true;
+    const at = Math.floor((options.random ?? Math.random)() * fresh.length) % fresh.length;
+    fresh.push(...fresh.splice(0, at));
+  };
   const stopped = () => Boolean(signal?.aborted) || (failed && !options.continueOnError);
 
   const next = (): Slot | undefined => {
@@ -138,6 +151,7 @@ export async function runPool<T>(targets: readonly DatabaseUrl[], work: (url: Da
           }
           slot.retryAt = now + Math.min(BUSY_MAX_MS, BUSY_MIN_MS * 2 ** (slot.busy - 1));
           waiting.push(slot);
+          scatter();
           options.onEvent?.({ phase: 'busy', target: slot.url.display, index: slot.index, holder: error.holder });
           continue;
         }

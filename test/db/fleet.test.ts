@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resolveConfig } from '../../src/config.ts';
 import { fleetStatus, migrateFleet } from '../../src/fleet/fleet.ts';
+import { runPool, TargetBusy } from '../../src/fleet/pool.ts';
 import { likePattern, resolveTargets, splitTargetList } from '../../src/fleet/targets.ts';
 import { acquireLock, advisoryKey } from '../../src/migrate/lock.ts';
 import type { RetryEvent } from '../../src/migrate/run.ts';
@@ -146,6 +147,26 @@ describe('migrateFleet', () => {
     expect(r.targets.map((o) => o.result!.ran.length)).toEqual([0, 3, 0]);
     expect(r.targets[1]!.busy).toBeGreaterThanOrEqual(1);
     expect(await versions(t.url(t.names[1]!))).toEqual(HISTORY);
+  });
+
+  it('a runner that finds a target busy goes on from a random place in the targets not yet tried, so runners given one list stop trailing each other', async () => {
+    const urls = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => parseDatabaseUrl(`sqlite:./${n}.db`, process.cwd(), 'test'));
+    const order: string[] = [];
+    let busy = true;
+    const outcomes = await runPool(
+      urls,
+      async (url) => {
+        order.push(url.display);
+        if (url.display.endsWith('a.db') && busy) {
+          busy = false;
+          throw new TargetBusy('another run');
+        }
+        return url.display;
+      },
+      { concurrency: 1, random: () => 0.5 },
+    );
+    expect(order.map((t) => t.replace(/^sqlite:\.\/|\.db$/g, ''))).toEqual(['a', 'd', 'e', 'f', 'b', 'c', 'a']);
+    expect(outcomes.map((o) => [o.state, o.busy])).toEqual([['done', 1], ...Array(5).fill(['done', 0])]);
   });
 
   it.skipIf(Boolean(skipPg))(`ddlLockTimeoutMs reaches every target: a migration waiting on a table lock the app holds times out, is retried (onRetry names the target), then applies${skipped(skipPg)}`, async () => {
