@@ -124,7 +124,7 @@ export function mikroOrmSet(version: string, options: { decorators: boolean; dri
   const deps: Record<string, string> = {
     '@mikro-orm/core': version,
     '@mikro-orm/migrations': version,
-    '@mikro-orm/sql': version,
+    // No '@mikro-orm/sql': the README's install does not name it (the driver brings it at its own version).
     [`@mikro-orm/${options.driver ?? 'sqlite'}`]: version,
   };
   if (options.decorators) {
