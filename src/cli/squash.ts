@@ -1,5 +1,6 @@
 import { Command, Option } from 'clipanion';
 import { relative } from 'node:path';
+import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { printJson } from './output.ts';
 
@@ -11,11 +12,13 @@ export class SquashCommand extends TidemarkCommand {
       "The new migration lists the ones it stands for (static replaces). A fresh database runs it alone; a database that applied all of them counts it as applied; one that applied some carries on with their files. Delete the replaced files once every database is past them. Hand-written SQL and data steps are not carried over (they are named). Refused when a migration outside the range follows one inside it other than the last.",
     examples: [['Squash everything up to and including a migration', '$0 squash --to 20260101120000_add_orders']],
   });
-  to = Option.String('--to', { required: true, description: 'The last migration to squash: an id, a unique prefix, its slug, or head' });
+  // Not clipanion's `required`: without it, a missing --to would read as an unknown command.
+  to = Option.String('--to', { description: 'The last migration to squash: an id, a unique prefix, its slug, or head' });
   message = Option.String('-m,--message', { description: 'What the squash covers; also names the file' });
   json = Option.Boolean('--json', false, { description: 'Print the result as one JSON document: { id, file, replaces, notCarried }' });
 
   async run(): Promise<number> {
+    if (!this.to) throw new UsageError("squash needs --to <id>: the last migration to squash (an id, a unique prefix, its slug, or head)");
     const { squashMigrations } = await import('../api.ts');
     const pinned = process.env.TIDEMARK_NOW ? new Date(process.env.TIDEMARK_NOW) : undefined;
     const r = await squashMigrations({ ...this.configInput(), to: this.to, message: this.message, now: pinned ? () => pinned : undefined });

@@ -68,6 +68,14 @@ describe('bad input', () => {
     expect(p.migrations()).toEqual([]);
   });
 
+  it('squash without --to names the flag (not an unknown command)', () => {
+    const p = project();
+    const r = p.run(['squash', '-m', 'all']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('tidemark: squash needs --to <id>: the last migration to squash (an id, a unique prefix, its slug, or head)');
+    expect(p.migrations()).toEqual([]);
+  });
+
   it('a database path that cannot be opened', () => {
     const p = project();
     p.write('entities/User.ts', USER_V1);
