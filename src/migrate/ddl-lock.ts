@@ -29,7 +29,7 @@ export function parseDuration(value: string | number): number | undefined {
  * wrapping it in a transaction of our own can make it fail.
  */
 const TAKES_TABLE_LOCK =
-  /^(alter\s+(table|index|sequence|view|materialized\s+view|foreign\s+table|type|domain)|create\s+(unique\s+)?index|create\s+(unlogged\s+|temp(orary)?\s+)?table|create\s+(or\s+replace\s+)?(view|trigger|rule)|create\s+materialized\s+view|create\s+sequence|drop\s+(table|index|view|materialized\s+view|sequence|trigger|rule|type|domain)|truncate|lock|update|delete|insert|merge|refresh\s+materialized\s+view|comment\s+on)\b/i;
+  /^(alter\s+(table|index|sequence|view|materialized\s+view|foreign\s+table)|create\s+(unique\s+)?index|create\s+(unlogged\s+|temp(orary)?\s+)?table|create\s+(or\s+replace\s+)?(view|trigger|rule)|create\s+materialized\s+view|create\s+sequence|drop\s+(table|index|view|materialized\s+view|sequence|trigger|rule|type|domain)|truncate|lock|update|delete|insert|merge|refresh\s+materialized\s+view|comment\s+on)\b/i;
 
 const leadingComments = /^(\s*(--[^\n]*(\n|$)|\/\*[\s\S]*?\*\/))*\s*/;
 
