@@ -73,7 +73,8 @@ export function squashView(all: readonly MigrationNode[], recorded?: Iterable<st
     .map((n) => {
       const parents = [...new Set(n.parents.map(follow))];
       const dependsOn = [...new Set((n.dependsOn ?? []).map(follow))].filter((d) => !parents.includes(d));
-      const same = parents.length === n.parents.length && parents.every((p, i) => p === n.parents[i]) && dependsOn.length === (n.dependsOn ?? []).length;
+      const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+      const same = sameList(parents, n.parents) && sameList(dependsOn, n.dependsOn ?? []);
       return same ? n : { ...n, parents, dependsOn };
     });
   return { nodes, replacedBy, stoodFor, ...(problem ? { problem } : {}) };

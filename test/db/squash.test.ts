@@ -257,31 +257,36 @@ for (const target of targets) {
       const next = '20260602000000_editions';
       p.write(
         `migrations/${next}.ts`,
-        migration(next, [squash], `    this.createTable('edition', (t) => {\n      t.column('id', { type: 'integer', primary: true });\n    });`).replace(/(down\(\): void \{)/, "$1\n    this.dropTable('edition');"),
+        migration(next, [squash], `    this.createTable('edition', (t) => {\n      t.column('id', { type: 'integer', primary: true });\n    });`, `\n  static override readonly branchLabels = ['library'];`).replace(
+          /(down\(\): void \{)/,
+          "$1\n    this.dropTable('edition');",
+        ),
       );
+      // A branch of its own that needs the squash's tables.
+      const billing = '20260602000001_billing';
+      p.write(`migrations/${billing}.ts`, migration(billing, [], `    this.sql('select count(*) from book');`, `\n  static override readonly branchLabels = ['billing'];\n  static override readonly dependsOn = ['${squash}'];`));
 
-      // Part-way through: the old files, then the migration on top, which follows the last of them.
+      // Part-way through: the old files, then the migrations on top, which follow the last of them.
       const status = await migrationStatus(inputs(p, partial));
-      expect(status.pending).toEqual([...ID.slice(1, 3), next]);
+      expect(status.pending).toEqual([...ID.slice(1, 3), next, billing]);
       await migrateUp(inputs(p, partial));
-      expect(await versionRows(p.dir, partial)).toEqual([...ID.slice(0, 3), next]);
-      expect((await migrationStatus(inputs(p, partial))).current).toEqual([next]);
+      expect(await versionRows(p.dir, partial)).toEqual([...ID.slice(0, 3), next, billing]);
+      expect((await migrationStatus(inputs(p, partial))).current.sort()).toEqual([next, billing]);
       // Up to the squash on such a database: up to its last migration, the same stretch.
       await migrateUp({ ...inputs(p, upToSquash), to: squash });
       expect(await versionRows(p.dir, upToSquash)).toEqual(ID.slice(0, 3));
 
       const fresh = await database(p, 'ontop_fresh');
       await migrateUp(inputs(p, fresh));
-      expect(await versionRows(p.dir, fresh)).toEqual([squash, next]);
+      expect(await versionRows(p.dir, fresh)).toEqual([squash, next, billing]);
       // A replaced id is no stopping point: refused naming the squash, nothing reverted.
       for (const url of [partial, fresh]) {
         await expect(migrateDown({ ...inputs(p, url), to: ID[1] })).rejects.toThrow(`--to ${ID[1]}: ${ID[1]} is part of squash ${squash}, which is applied and reverted only as a whole`);
       }
       await expect(migrateUp({ ...inputs(p, upToSquash), to: 'books' })).rejects.toThrow(`${ID[1]} is part of squash ${squash}`);
-      expect(await versionRows(p.dir, fresh)).toEqual([squash, next]);
-      // Plain down steps: the migration on top, then the whole squash.
-      await migrateDown(inputs(p, fresh));
-      await migrateDown(inputs(p, fresh));
+      expect(await versionRows(p.dir, fresh)).toEqual([squash, next, billing]);
+      // Plain down steps: the migrations on top, then the whole squash.
+      for (let i = 0; i < 3; i++) await migrateDown(inputs(p, fresh));
       expect(await versionRows(p.dir, fresh)).toEqual([]);
       expect(await liveTables(p.dir, fresh, target.name)).toEqual([]);
     });
