@@ -314,4 +314,41 @@ describe.skipIf(Boolean(mariadbSkip))(`online runtime on mariadb${mariadbSkip ? 
     expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'applied' }]);
     expect(await query(url, p.dir, `select count(*) as n from information_schema.columns where table_schema = database() and table_name = 'item' and column_name = 'label'`)).toEqual([{ n: 1 }]);
   });
+  it('a migration whose first step compiles to nothing and whose data step committed a statement before one timed out is not run again: it fails, recorded, for repair', async () => {
+    const p = new TestProject(null as never);
+    cleanups.push(() => p.dispose());
+    const db = await freshDatabase('mariadb');
+    cleanups.push(db.drop);
+    const url = db.url;
+    p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable.replace(`    });`, `      t.check('item_id_positive', 'id > 0');\n    });`)));
+    // On MariaDB a check's validation is no statement (it was checked as it was added): the
+    // data step's UPDATE is the migration's first statement, and commits; its ALTER then waits.
+    p.write(
+      `migrations/${COLUMN}.ts`,
+      migration(
+        COLUMN,
+        [TABLE],
+        `    this.validateConstraint('item', 'item_id_positive');
+    this.data(async (db) => {
+      await db.execute("update item set code = 'seen'");
+      await db.execute('alter table item add column label varchar(40)');
+    });`,
+      ),
+    );
+    await migrateUp({ ...inputs(p, url), to: TABLE });
+    await query(url, p.dir, `insert into item (id) values (1)`);
+    const app = await mysql.createConnection(url.replace(/^mariadb:/, 'mysql:'));
+    cleanups.push(() => app.end());
+    await app.query('begin');
+    await app.query('select * from item');
+    const retries: RetryEvent[] = [];
+    const failure = await migrateUp({ ...inputs(p, url), ddlLockTimeoutMs: 1000, sleep: async () => {}, onRetry: (e) => void retries.push(e) }).catch((e: unknown) => e);
+    await app.query('commit');
+    expect(failure).toBeInstanceOf(MigrationFailedError);
+    expect((failure as Error).message).toContain('errno 1205');
+    expect((failure as Error).message).toContain(`migrate resolve ${COLUMN}`);
+    expect(retries).toEqual([]);
+    expect(await query(url, p.dir, `select code from item`)).toEqual([{ code: 'seen' }]);
+    expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${COLUMN}'`)).toEqual([{ status: 'failed' }]);
+  });
 });
