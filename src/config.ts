@@ -78,6 +78,13 @@ export interface TidemarkConfig {
    * (`gen-migration --no-online` for one run). Default true.
    */
   onlineForms?: boolean;
+  /**
+   * Rows above which `migrate up` refuses a change that blocks writes while it copies or rewrites
+   * a table (TM206/TM207, a MariaDB ALGORITHM=COPY) unless it is accepted (`--allow-blocking
+   * TM206:<table>`, or `static allowBlocking` in the migration). Default 100,000; 0 or Infinity
+   * turns the check off.
+   */
+  bigTable?: number;
 }
 
 /** Identity function that gives a config file its types. */
@@ -148,6 +155,8 @@ export interface ResolvedConfig {
   loadedHistory?: import('./history/history.ts').History;
   /** Set (false) only when the config turns online forms off. */
   onlineForms?: false;
+  /** The config's `bigTable` (rows), when set. */
+  bigTable?: number;
 }
 
 export interface ConfigInput {
@@ -220,6 +229,9 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   const ddlLockTimeoutMs = config.ddlLockTimeout === undefined ? undefined : parseDuration(config.ddlLockTimeout);
   if (config.ddlLockTimeout !== undefined && ddlLockTimeoutMs === undefined) throw new ConfigError(`${where}: 'ddlLockTimeout' ${JSON.stringify(config.ddlLockTimeout)} must be a duration such as '5s' or '500ms', or a number of seconds`);
   if (config.onlineForms !== undefined && typeof config.onlineForms !== 'boolean') throw new ConfigError(`${where}: 'onlineForms' must be true or false`);
+  if (config.bigTable !== undefined && (typeof config.bigTable !== 'number' || Number.isNaN(config.bigTable) || config.bigTable < 0)) {
+    throw new ConfigError(`${where}: 'bigTable' must be a number of rows (0 or Infinity turns the big-table check off)`);
+  }
   const targets = config.targets;
   if (targets !== undefined && typeof targets !== 'function' && !(Array.isArray(targets) && targets.every((t) => typeof t === 'string'))) {
     throw new ConfigError(`${where}: 'targets' must be a list of database URLs or a function returning one`);
@@ -283,6 +295,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
     url,
     cacheDir: cacheDirFor(packageRoot(baseDir)),
     ...(config.onlineForms === false ? { onlineForms: false as const } : {}),
+    ...(config.bigTable !== undefined ? { bigTable: config.bigTable } : {}),
     ...(config.tables ? { tables: config.tables } : {}),
     ...(config.hooks?.afterWrite?.length ? { hooks: { afterWrite: config.hooks.afterWrite } } : {}),
     ...(ddlLockTimeoutMs !== undefined ? { ddlLockTimeoutMs } : {}),

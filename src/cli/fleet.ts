@@ -246,7 +246,7 @@ async function prepare(cmd: TidemarkCommand, fleet: Fleet) {
 }
 
 /** `migrate up --targets …` */
-export async function fleetUp(cmd: TidemarkCommand, flags: Fleet, mode: Mode, options: { lockTimeoutMs?: number; to?: string; transaction?: 'all' | 'each'; allowDataLoss?: boolean } & Pick<FleetUpOptions, 'ddlLockTimeoutMs' | 'onRetry'>): Promise<number> {
+export async function fleetUp(cmd: TidemarkCommand, flags: Fleet, mode: Mode, options: { lockTimeoutMs?: number; to?: string; transaction?: 'all' | 'each'; allowDataLoss?: boolean; allowBlocking?: readonly string[] } & Pick<FleetUpOptions, 'ddlLockTimeoutMs' | 'onRetry'>): Promise<number> {
   const { config, urls, fleet } = await prepare(cmd, flags);
   const display = new FleetDisplay<FleetUpResult>(cmd, { quiet: mode === 'quiet', lines: mode === 'text', describe: describeUp, total: urls.length });
   try {

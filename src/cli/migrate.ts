@@ -96,6 +96,7 @@ export class MigrateUpCommand extends TidemarkCommand {
   lockTimeout = lockTimeoutOption();
   ddlLockTimeout = ddlLockTimeoutOption();
   allowDataLoss = Option.Boolean('--allow-data-loss', false, { description: 'Drop tables and columns that hold data even where the migration does not accept the loss' });
+  allowBlocking = Option.Array('--allow-blocking', { description: "Run a change that blocks writes while it copies or rewrites a table above the config's bigTable rows: its code and table, TM206:<table> (repeatable)" });
   createDatabase = Option.Boolean('--create-database', false, { description: 'Create the database (PostgreSQL, MySQL/MariaDB) if it does not exist; without it a missing database is an error' });
   quiet = QUIET();
   json = JSON_FLAG('what ran');
@@ -105,17 +106,19 @@ export class MigrateUpCommand extends TidemarkCommand {
 
   async run(): Promise<number> {
     const step = stepCount(this.step);
+    // Loaded only when given: the plan's lock tables are not every command's startup cost.
+    const allowBlocking = this.allowBlocking?.length ? (await import('../migrate/big-tables.ts')).parseAllowBlocking(this.allowBlocking) : undefined;
     const fleet = fleetFlags(this, { '--url': this.url, '--sql': this.sql, '--step': this.step, '--create-database': this.createDatabase });
     if (fleet) {
       const mode = outputMode(this);
       // On stderr, as the fleet's other per-target lines: stdout is the fleet's report (or its JSON).
       const onRetry = mode === 'quiet' ? undefined : (target: string, e: RetryEvent) => void this.context.stderr.write(`tidemark: ${target}: ${retryLine(e)}\n`);
-      return (await import('./fleet.ts')).fleetUp(this, fleet, mode, { lockTimeoutMs: lockOptions(this, this.lockTimeout).lockTimeoutMs, ...ddlLockOptions(this.ddlLockTimeout), onRetry, to: this.to, transaction: transactionMode(this.transaction), allowDataLoss: this.allowDataLoss });
+      return (await import('./fleet.ts')).fleetUp(this, fleet, mode, { lockTimeoutMs: lockOptions(this, this.lockTimeout).lockTimeoutMs, ...ddlLockOptions(this.ddlLockTimeout), onRetry, to: this.to, transaction: transactionMode(this.transaction), allowDataLoss: this.allowDataLoss, allowBlocking });
     }
     if (this.sql) return printSql(this, 'up', { to: this.to, step, from: this.from, dialect: this.dialect });
     const { migrateUp } = await import('../api.ts');
     const reporter = new RunReporter(this, 'up', { mode: outputMode(this) });
-    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...ddlLockOptions(this.ddlLockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), createDatabase: this.createDatabase, to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
+    const result = await stoppable(this, (control) => migrateUp({ ...this.configInput(), ...lockOptions(this, this.lockTimeout), ...ddlLockOptions(this.ddlLockTimeout), ...control, ...dataLoss(this, this.allowDataLoss), allowBlocking, createDatabase: this.createDatabase, to: this.to, step, transaction: transactionMode(this.transaction) }), reporter);
     reporter.finish(result);
     return 0;
   }

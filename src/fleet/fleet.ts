@@ -40,6 +40,8 @@ export interface FleetUpOptions extends FleetOptions<FleetUpResult> {
   to?: string;
   transaction?: TransactionMode;
   allowDataLoss?: boolean;
+  /** As `migrate up --allow-blocking` (the same for every target). */
+  allowBlocking?: readonly string[];
   /** Told of each drop that deletes data, with the target it happened on. */
   onDataLoss?: (target: string, line: string) => void;
   /** As `migrate up --ddl-lock-timeout`: how long each statement waits for a table lock (default the config's, then 5 s). */
@@ -103,6 +105,7 @@ export async function migrateFleet(config: ResolvedConfig, targets: TargetSpec |
             to: options.to,
             transaction: options.transaction,
             allowDataLoss: options.allowDataLoss,
+            allowBlocking: options.allowBlocking,
             onDataLoss: options.onDataLoss ? (line) => options.onDataLoss!(url.display, line) : undefined,
             ddlLockTimeoutMs: options.ddlLockTimeoutMs,
             onRetry: options.onRetry ? (e) => options.onRetry!(url.display, e) : undefined,

@@ -12,6 +12,7 @@ import { installTsLoader } from '../loader/ts-loader.ts';
 import { redact, type DatabaseUrl } from '../url.ts';
 import { initMigrator, openDatabase, type Database } from './database.ts';
 import { PreconditionError, preconditions, type DataLossOptions } from './preconditions.ts';
+import { migrationAllowBlocking, refuseBigRewrites, type BigTableOptions } from './big-tables.ts';
 import { checkIntegrity } from './integrity.ts';
 import { recheckRelativeDown, resolveRelativeDown } from './down-target.ts';
 import { refuseUnrecordedSchema } from './unrecorded.ts';
@@ -274,14 +275,16 @@ export interface DdlLockOptions {
 }
 
 /** Runs `ids` in `direction` through MikroORM's migrator; returns what ran. */
-export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & DataLossOptions & DdlLockOptions & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
+export async function run(s: Session, direction: 'up' | 'down', ids: string[], mode: TransactionMode, control: RunControl & DataLossOptions & DdlLockOptions & BigTableOptions & { timings?: { id: string; ms: number }[] } = {}): Promise<string[]> {
   if (ids.length === 0) return [];
   const dialect = dialectFor(s.url.dialect, s.dialectOptions);
   const storage = s.db.migrator.versionTable;
   const { before, after, ops: running } = await runSchemas(s.history, await recordAll(s.history), s.executed, direction, ids);
   const steps = new Map<string, Step[]>();
+  const accepted = new Map<string, string[]>();
   for (const id of ids) {
     const node = s.history.get(id)!;
+    accepted.set(id, migrationAllowBlocking(id, node.file, (node.migration as { allowBlocking?: unknown }).allowBlocking));
     refuseInTransaction(id, node, running.get(id) ?? [], dialect.name, direction);
     steps.set(id, await stepsOf(s, id, direction));
     const backfill = steps.get(id)!.find(isBackfill);
@@ -364,6 +367,11 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
       if (problem) throw new PreconditionError(`migration ${e.name} (${direction}) refused before it changed anything: ${problem}`);
       const said = pre.report?.(rows);
       if (said) control.onDataLoss?.(`${e.name} (${direction}) ${said}`);
+    }
+    if (direction === 'up') {
+      // A copy or rewrite of a big table, unless accepted by code and table (big-tables.ts).
+      const query = async (sql: string) => (await conn.execute(sql, [], 'all', currentTrx as never)) as Record<string, unknown>[];
+      await refuseBigRewrites(query, { id: e.name, direction, allowBlocking: accepted.get(e.name) ?? [] }, running.get(e.name) ?? [], start, dialect.name, control);
     }
     if (tracked && dialect.name === 'postgresql') {
       // A build of one of its indexes that failed or was killed before left it INVALID, and
@@ -509,7 +517,7 @@ async function foreignKeyCheck(s: Session, direction: string, trx: unknown, know
   }
 }
 
-export interface UpOptions extends SessionOptions, RunControl, DataLossOptions, DdlLockOptions {
+export interface UpOptions extends SessionOptions, RunControl, DataLossOptions, DdlLockOptions, BigTableOptions {
   /** Stop after this migration: an id, a unique prefix, its slug, `head`, or `+N` (as `step`). */
   to?: string;
   /** Apply only the next N pending migrations, counted once the lock is held. */
@@ -541,7 +549,7 @@ export async function migrateUp(config: ResolvedConfig, options: UpOptions = {})
     const ids = upIds(s.history, s.executed, options);
     const timings: MigrateResult['timings'] = [];
     await refuseUnrecordedSchema(s, config, ids);
-    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { ...ddlLock(config, options), signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss });
+    const ran = await run(s, 'up', ids, options.transaction ?? 'all', { ...ddlLock(config, options), signal: options.signal, onMigration: options.onMigration, timings, allowDataLoss: options.allowDataLoss, onDataLoss: options.onDataLoss, allowBlocking: options.allowBlocking, bigTable: options.bigTable ?? config.bigTable });
     s.executed.push(...ran);
     return { direction: 'up', ran, timings, status: statusOf(s) };
   });
