@@ -151,12 +151,12 @@ export interface ResolvedConfig {
   ddlLockTimeoutMs?: number;
   /** The config's `targets` (`--targets config`), called only when a fleet command asks. */
   targets?: () => Promise<string[]>;
-  /** A history already loaded, used instead of reading `migrationsDir` again (a fleet loads it once for all its targets). */
-  loadedHistory?: import('./history/history.ts').History;
   /** Set (false) only when the config turns online forms off. */
   onlineForms?: false;
   /** The config's `bigTable` (rows), when set. */
   bigTable?: number;
+  /** A history already loaded, used instead of reading `migrationsDir` again (a fleet loads it once for all its targets). */
+  loadedHistory?: import('./history/history.ts').History;
 }
 
 export interface ConfigInput {
@@ -227,7 +227,7 @@ export async function resolveConfig(input: ConfigInput = {}): Promise<ResolvedCo
   const hooksProblem = config.hooks === undefined ? undefined : hookProblem(config.hooks);
   if (hooksProblem) throw new ConfigError(`${where}: ${hooksProblem}`);
   const ddlLockTimeoutMs = config.ddlLockTimeout === undefined ? undefined : parseDuration(config.ddlLockTimeout);
-  if (config.ddlLockTimeout !== undefined && ddlLockTimeoutMs === undefined) throw new ConfigError(`${where}: 'ddlLockTimeout' ${JSON.stringify(config.ddlLockTimeout)} must be a duration such as '5s' or '500ms', or a number of seconds`);
+  if (config.ddlLockTimeout !== undefined && ddlLockTimeoutMs === undefined) throw new ConfigError(`${where}: 'ddlLockTimeout' ${JSON.stringify(config.ddlLockTimeout)} must be a duration such as '5s' or '500ms', or a number of seconds, at most 24 days`);
   if (config.onlineForms !== undefined && typeof config.onlineForms !== 'boolean') throw new ConfigError(`${where}: 'onlineForms' must be true or false`);
   if (config.bigTable !== undefined && (typeof config.bigTable !== 'number' || Number.isNaN(config.bigTable) || config.bigTable < 0)) {
     throw new ConfigError(`${where}: 'bigTable' must be a number of rows (0 or Infinity turns the big-table check off)`);

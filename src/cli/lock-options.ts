@@ -28,6 +28,6 @@ export const ddlLockTimeoutOption = () =>
 export function ddlLockOptions(value: string | undefined): { ddlLockTimeoutMs?: number } {
   if (value === undefined) return {};
   const ms = parseDuration(value);
-  if (ms === undefined) throw new UsageError(`--ddl-lock-timeout ${value}: expected a duration such as 5s or 500ms, or a number of seconds`);
+  if (ms === undefined) throw new UsageError(`--ddl-lock-timeout ${value}: expected a duration such as 5s or 500ms, or a number of seconds, at most 24 days`);
   return { ddlLockTimeoutMs: ms };
 }

@@ -13,13 +13,22 @@ export const DEFAULT_DDL_LOCK_TIMEOUT_MS = 5000;
 /** Attempts of a batch that timed out on a lock, the first included. */
 export const DEFAULT_DDL_LOCK_ATTEMPTS = 3;
 
-/** `5s`, `500ms`, `2m`, or a bare number of seconds; undefined when it is none of those. */
+/**
+ * The longest wait PostgreSQL's `lock_timeout` takes (an int of milliseconds, about 24 days);
+ * a longer one would be refused by the server only once a migration is under way.
+ */
+export const MAX_DDL_LOCK_TIMEOUT_MS = 2_147_483_647;
+
+/** `5s`, `500ms`, `2m`, or a bare number of seconds, up to about 24 days; undefined when it is none of those. */
 export function parseDuration(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  const ms = (() => {
+    if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value * 1000 : undefined;
+    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value);
+    if (!m) return undefined;
+    const n = Number(m[1]);
+    return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+  })();
+  return ms !== undefined && ms <= MAX_DDL_LOCK_TIMEOUT_MS ? ms : undefined;
 }
 
 /**

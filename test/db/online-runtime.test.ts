@@ -257,7 +257,7 @@ describe.skipIf(Boolean(pgSkip))(`online runtime on postgresql${pgSkip ? ` (skip
     await migrateUp({ ...inputs(p, url), to: TABLE });
     const bad = await start(p, ['migrate', 'up', '--url', url, '--ddl-lock-timeout', 'soon']).done;
     expect(bad.code).toBe(2);
-    expect(bad.stderr.trim()).toBe(`tidemark: --ddl-lock-timeout soon: expected a duration such as 5s or 500ms, or a number of seconds`);
+    expect(bad.stderr.trim()).toBe(`tidemark: --ddl-lock-timeout soon: expected a duration such as 5s or 500ms, or a number of seconds, at most 24 days`);
     const app = await holder(url);
     cleanups.push(() => app.end());
     await app.query('begin');

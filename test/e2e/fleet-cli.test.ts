@@ -121,7 +121,7 @@ describe('--targets through the CLI', () => {
       [['--concurrency', '0'], /^tidemark: --concurrency 0: must be a whole number of at least 1\n$/],
       [['--url', 'sqlite:./x.db'], /^tidemark: --url cannot be used with --targets/],
       [['--step', '1'], /^tidemark: --step cannot be used with --targets/],
-      [['--ddl-lock-timeout', 'bogus'], /^tidemark: --ddl-lock-timeout bogus: expected a duration such as 5s or 500ms, or a number of seconds\n$/],
+      [['--ddl-lock-timeout', 'bogus'], /^tidemark: --ddl-lock-timeout bogus: expected a duration such as 5s or 500ms, or a number of seconds, at most 24 days\n$/],
     ] as const) {
       const r = p.run(['migrate', 'up', '--targets', 'sqlite:./a.db', ...args]);
       expect(r.code).toBe(2);

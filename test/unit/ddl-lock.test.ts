@@ -11,6 +11,8 @@ describe('DDL lock timeout helpers', () => {
     expect(parseDuration(2)).toBe(2000);
     expect(['soon', '-1s', '5h', '', '1e3'].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(parseDuration(-1)).toBeUndefined();
+    // Past PostgreSQL's lock_timeout range: refused before a run, not by the server mid-run.
+    expect(['99999999', '2147483647ms', '2147483648ms'].map(parseDuration)).toEqual([undefined, 2_147_483_647, undefined]);
   });
 
   it('waits longer after each attempt, capped, spread by the jitter', () => {
@@ -116,6 +118,6 @@ describe('config ddlLockTimeout', () => {
     expect(ok.ddlLockTimeoutMs).toBe(750);
     const bad = await resolveConfig({ inline: { entities: [], ddlLockTimeout: 'soon' }, cwd: process.cwd() }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(ConfigError);
-    expect((bad as Error).message).toBe(`config: 'ddlLockTimeout' "soon" must be a duration such as '5s' or '500ms', or a number of seconds`);
+    expect((bad as Error).message).toBe(`config: 'ddlLockTimeout' "soon" must be a duration such as '5s' or '500ms', or a number of seconds, at most 24 days`);
   });
 });
