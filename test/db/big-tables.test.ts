@@ -132,6 +132,38 @@ for (const kind of ['postgresql', 'mariadb'] as ServerKind[]) {
       expect((await migrateUp(inputs(p, url))).ran).toEqual([]);
     });
 
+    it("the README's expand and contract recipe (add, backfill, drop) changes the column's type on a big table without a refusal", async () => {
+      const { p, url, applied, sql } = await setup(`    this.addColumn('item', 'n_big', { type: 'bigint', nullable: true });`);
+      const BACKFILL = '20260901000002_backfill';
+      const CONTRACT = '20260901000003_contract';
+      p.write(
+        `migrations/${BACKFILL}.ts`,
+        migration(BACKFILL, [CHANGE], `    this.backfill('item', { n_big: 'n' }, 'n_big is null and n is not null', { batchSize: 1000 });`, '  static override readonly transactional = false;\n'),
+      );
+      p.write(`migrations/${CONTRACT}.ts`, migration(CONTRACT, [BACKFILL], `    this.dropColumn('item', 'n', { dataLoss: 'accepted' });`));
+      await migrateUp(inputs(p, url, 1));
+      expect(await applied()).toEqual([TABLE, CHANGE, BACKFILL, CONTRACT]);
+      const [{ c }] = (await sql('select count(*) as c from item where n_big = id')) as [{ c: unknown }];
+      expect(Number(c)).toBe(ROWS);
+    });
+
+    // The CLI's plumbing is the same on every dialect: registered once.
+    if (kind === 'postgresql') it('CLI: the refusal is one line and exit 1; a malformed --allow-blocking is a usage error (exit 2); the flag runs it; config bigTable is read', async () => {
+      const { p, url, applied, column } = await setup(copying);
+      p.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({ entities: [], migrations: './migrations', bigTable: ${BIG} });\n`);
+      const refused = p.run(['migrate', 'up', '--url', url]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toContain(`tidemark: migration ${CHANGE} (up) refused before it changed anything: alter column item.n (TM206)`);
+      const malformed = p.run(['migrate', 'up', '--url', url, '--allow-blocking', 'item']);
+      expect(malformed.code).toBe(2);
+      expect(malformed.stderr).toContain('--allow-blocking item: expected a lock code and its table, such as TM206:user');
+      expect(await applied()).toEqual([TABLE]);
+      p.ok(['migrate', 'up', '--url', url, '--allow-blocking', 'TM206:item']);
+      expect(await applied()).toEqual([TABLE, CHANGE]);
+      expect(await changed(column)).toBe(true);
+    });
+
     it('a change that neither copies nor rewrites is never refused, however big the table', async () => {
       // PostgreSQL: varchar widening is binary-coercible; MariaDB: a widening within 255 bytes, and an instant new column.
       const change =
