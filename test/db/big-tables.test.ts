@@ -88,7 +88,7 @@ for (const kind of ['postgresql', 'mariadb'] as ServerKind[]) {
       if (kind === 'postgresql') await sql('analyze item');
       const refused = migrateUp(inputs(p, url));
       await expect(refused).rejects.toThrow(PreconditionError);
-      const message = await refused.catch((e: Error) => e.message);
+      const message = await refused.then(() => "", (e: Error) => e.message);
       expect(message).toContain(`migration ${CHANGE} (up) refused before it changed anything: alter column item.`);
       expect(message).toContain('(TM206)');
       expect(message).toMatch(kind === 'postgresql' ? /which has about 5,000 rows \(server statistics\), above bigTable 1,000/ : /which has (about [\d,]+ rows \(server statistics\)|more than 1,000 rows \(counted\)), above bigTable 1,000/);
@@ -177,3 +177,13 @@ for (const kind of ['postgresql', 'mariadb'] as ServerKind[]) {
     });
   });
 }
+
+describe('bigTable in the config', () => {
+  it('a negative or non-numeric bigTable is a config error naming the key, before any database is touched', async () => {
+    const { resolveConfig } = await import('../../src/config.ts');
+    for (const bigTable of [-1, '1000', Number.NaN]) {
+      await expect(resolveConfig({ inline: { entities: [], bigTable: bigTable as number }, cwd: process.cwd() })).rejects.toThrow("config: 'bigTable' must be a number of rows (0 or Infinity turns the big-table check off)");
+    }
+    expect((await resolveConfig({ inline: { entities: [], bigTable: Infinity }, cwd: process.cwd() })).bigTable).toBe(Infinity);
+  });
+});
