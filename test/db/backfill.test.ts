@@ -40,14 +40,96 @@ const createTable = `    this.createTable('person', (t) => {
       t.column('touched', { type: 'integer', default: 0 });
     });`;
 
-/** The full name as SQL, and (for the kill) a pause in each batch's UPDATE, per dialect. */
-function fullName(target: DialectName, slow = false): string {
-  if (target === 'mariadb') return `concat(first_name, ' ', last_name${slow ? `, if(sleep(0.001) = 0, '', 'x')` : ''})`;
-  return `first_name || ' ' || last_name${slow && target === 'postgresql' ? ` || (select '' from pg_sleep(0.02))` : ''}`;
+/** The full name as SQL, per dialect. */
+function fullName(target: DialectName): string {
+  return target === 'mariadb' ? `concat(first_name, ' ', last_name)` : `first_name || ' ' || last_name`;
 }
 
-const backfill = (target: DialectName, batchSize: number, slow = false) =>
-  `    this.backfill('person', { full_name: ${JSON.stringify(fullName(target, slow))}, touched: 'touched + 1' }, 'full_name is null', { batchSize: ${batchSize} });`;
+const backfill = (target: DialectName, batchSize: number) =>
+  `    this.backfill('person', { full_name: ${JSON.stringify(fullName(target))}, touched: 'touched + 1' }, 'full_name is null', { batchSize: ${batchSize} });`;
+
+/**
+ * The kill tests' synchronisation point: the test holds the rows of the second batch on, so a run
+ * commits the first batch, says so, and then waits on the test until `release`. The row after
+ * the first batch stays free: MariaDB's range scan of that batch locks it.
+ */
+async function holdRows(url: string, target: 'postgresql' | 'mariadb', from: number) {
+  type Session = { query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>; end(): Promise<void> };
+  let connect: () => Promise<Session>;
+  let waiting: string;
+  let sessions: string;
+  let self: string;
+  let stop: string;
+  if (target === 'postgresql') {
+    const { default: pg } = await import('pg');
+    connect = async () => {
+      const client = new pg.Client(url);
+      await client.connect();
+      return {
+        query: async (sql, params) => {
+          let n = 0;
+          return (await client.query(sql.replace(/\?/g, () => `$${++n}`), params)).rows;
+        },
+        end: () => client.end(),
+      };
+    };
+    waiting = `select pid as id from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update%person%'`;
+    sessions = `select pid as id from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`;
+    self = 'select pg_backend_pid() as id';
+    stop = `select pg_terminate_backend(?)`;
+  } else {
+    const { default: mysql } = await import('mysql2/promise');
+    const u = new URL(url);
+    connect = async () => {
+      const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) || undefined, database: u.pathname.slice(1) });
+      return { query: async (sql, params) => (await conn.query(sql, params))[0] as Record<string, unknown>[], end: () => conn.end() };
+    };
+    // innodb_trx does not always show the wait; the statement cannot end while the rows are held.
+    waiting = `select id from information_schema.processlist where db = database() and command = 'Query' and info like 'update%person%'`;
+    sessions = `select id from information_schema.processlist where db = database()`;
+    self = 'select connection_id() as id';
+    stop = `kill ?`;
+  }
+  const session = await connect();
+  // Another session watches: PostgreSQL shows a transaction one snapshot of pg_stat_activity.
+  const observer = await connect();
+  const ours = new Set([Number((await session.query(self))[0]!.id), Number((await observer.query(self))[0]!.id)]);
+  await session.query('begin');
+  await session.query('select id from person where id >= ? for update', [from]);
+  /** Polls the server until `probe` finds a row (a condition, not a guessed delay). */
+  const until = async (what: string, probe: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  let held = true;
+  return {
+    /** The session of the run's UPDATE, once the server has it (it then waits for the held rows). */
+    async blocked(): Promise<number> {
+      let id = 0;
+      await until(`the second batch to wait for the held rows`, async () => Boolean((id = Number((await observer.query(waiting))[0]?.id ?? 0))));
+      return id;
+    },
+    /**
+     * After the runner is killed: ends the session of its UPDATE, which would otherwise commit once
+     * the rows are free, and waits for the server to drop every other session of the dead runner
+     * (its run lock among them, which `migrate status` would take for a live owner).
+     */
+    async killed(update: number): Promise<void> {
+      await observer.query(stop, [update]);
+      await until('the killed runner\'s sessions to end', async () => (await observer.query(sessions)).every((r) => ours.has(Number(r.id))));
+    },
+    async release(): Promise<void> {
+      if (!held) return;
+      held = false;
+      await session.query('rollback');
+      await session.end();
+      await observer.end();
+    },
+  };
+}
 
 function rowsSql(target: DialectName, n: number): string {
   const from = target === 'postgresql' ? `generate_series(1, ${n}) as s(seq)` : target === 'mariadb' ? `seq_1_to_${n}` : `(with recursive c(seq) as (select 1 union all select seq + 1 from c where seq < ${n}) select seq from c)`;
@@ -138,19 +220,25 @@ for (const target of targets) {
       it('SIGINT stops it between batches (exit 130, the batches done stay), and the next migrate up finishes it', async () => {
         const { p, url } = await project();
         p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
-        p.write(`migrations/${BACKFILL}.ts`, migration(BACKFILL, [TABLE], backfill(target, 200, true), false));
+        p.write(`migrations/${BACKFILL}.ts`, migration(BACKFILL, [TABLE], backfill(target, 200), false));
         await migrateUp({ ...inputs(p, url), to: TABLE });
         await query(url, p.dir, rowsSql(target, 20_000));
-        const run = start(p, ['migrate', 'up', '--url', url]);
-        expect(await run.seen(/backfill person: \d+ rows in \d+ batch/)).toBe(true);
+        const gate = await holdRows(url, target, 202);
+        cleanups.push(gate.release);
+        // The batch waits on the test, not on a lock timeout and a retry.
+        const run = start(p, ['migrate', 'up', '--url', url, '--ddl-lock-timeout', '0']);
+        // The first batch is committed and the second waits on the test's rows: the signal lands
+        // in the middle of a batch, which finishes once the rows are free; no third one starts.
+        expect(await run.seen(/backfill person: 200 rows in 1 batch\b/)).toBe(true);
+        await gate.blocked();
         run.kill('SIGINT');
+        expect(await run.seen(/SIGINT: stopping after/)).toBe(true);
+        await gate.release();
         const first = await run.done;
         expect(first.code, first.stderr).toBe(130);
         expect(first.stderr).toContain('stopped by SIGINT');
         const half = await tally(url, p.dir, target);
-        expect(half.done % 200).toBe(0);
-        expect(half.done).toBeGreaterThan(0);
-        expect(half.todo).toBeGreaterThan(0);
+        expect(half).toEqual({ todo: 19_600, done: 400, twice: 0 });
         const rerun = await start(p, ['migrate', 'up', '--url', url]).done;
         expect(rerun.code, rerun.stderr).toBe(0);
         expect(await tally(url, p.dir, target)).toEqual({ todo: 0, done: 20_000, twice: 0 });
@@ -161,23 +249,26 @@ for (const target of targets) {
       it('killed (SIGKILL) halfway, it is taken up by the next migrate up: every row updated exactly once', async () => {
         const { p, url } = await project();
         p.write(`migrations/${TABLE}.ts`, migration(TABLE, [], createTable));
-        // About a hundred batches of some 20 ms each (a pause per statement on PostgreSQL, per row
-        // on MariaDB), so the kill lands with most of them still to do.
-        const [n, batchSize] = target === 'postgresql' ? [20_000, 200] : [2_000, 20];
-        p.write(`migrations/${BACKFILL}.ts`, migration(BACKFILL, [TABLE], backfill(target, batchSize, true), false));
+        const [n, batchSize] = [2_000, 20];
+        p.write(`migrations/${BACKFILL}.ts`, migration(BACKFILL, [TABLE], backfill(target, batchSize), false));
         await migrateUp({ ...inputs(p, url), to: TABLE });
         await query(url, p.dir, rowsSql(target, n));
-        const run = start(p, ['migrate', 'up', '--url', url]);
-        // A synchronisation point: the first batch's progress line, then the kill.
-        const reached = await run.seen(/backfill person: \d+ rows in \d+ batch/);
+        const gate = await holdRows(url, target as 'postgresql' | 'mariadb', batchSize + 2);
+        cleanups.push(gate.release);
+        const run = start(p, ['migrate', 'up', '--url', url, '--ddl-lock-timeout', '0']);
+        // The first batch is committed and the second waits on the test's rows: the kill lands
+        // mid-batch. The server session of that batch outlives its client; it is ended before
+        // the rows are freed, as a crashed runner's connection would be.
+        const reached = await run.seen(new RegExp(`backfill person: ${batchSize} rows in 1 batch\\b`));
+        const orphan = reached ? await gate.blocked() : 0;
         run.kill('SIGKILL');
         const first = await run.done;
         expect(reached, first.stdout + first.stderr).toBe(true);
         expect(first.signal).toBe('SIGKILL');
+        await gate.killed(orphan);
+        await gate.release();
         const half = await tally(url, p.dir, target);
-        expect(half.done).toBeGreaterThan(0);
-        expect(half.todo).toBeGreaterThan(0);
-        expect(half.twice).toBe(0);
+        expect(half).toEqual({ todo: n - batchSize, done: batchSize, twice: 0 });
         expect(await query(url, p.dir, `select status from tidemark_migrations where name = '${BACKFILL}'`)).toEqual([{ status: 'running' }]);
 
         // Not a block: status says what up will do, and exits 0.
