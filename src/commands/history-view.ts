@@ -71,11 +71,11 @@ export function historyRange(history: History, range: string): Set<string> {
   let selected = new Set(history.order);
   let lower: string | undefined;
   if (from && from !== 'base') {
-    lower = resolveId(history.order, from, what, heads);
+    lower = resolveId(history.order, from, what, heads, history.squashNames);
     selected = descendants(history, lower);
   }
   if (to && to !== 'heads') {
-    const upper = to === 'head' && !history.get(to) ? singleHead(heads, what) : resolveId(history.order, to, what, heads);
+    const upper = to === 'head' && !history.get(to) ? singleHead(heads, what) : resolveId(history.order, to, what, heads, history.squashNames);
     const lineage = new Set(history.lineage(upper));
     if (lower && !lineage.has(lower)) throw new TargetError(`${what}: ${lower} is not an ancestor of ${upper}, so nothing lies between them`);
     selected = new Set([...selected].filter((id) => lineage.has(id)));

@@ -367,7 +367,7 @@ describe('squash refusals', () => {
     }
   });
 
-  it('a replaced id given to migrate down --to, up --to or show: one line naming its squash, exit code 1, nothing run', () => {
+  it('a replaced id given to migrate down --to, up --to, show or history -r: one line naming its squash, exit code 1, nothing run', () => {
     const p = new TestProject(null as never);
     try {
       p.write('tidemark.config.ts', `import { defineConfig } from 'tidemark';\n\nexport default defineConfig({\n  entities: [],\n  migrations: './migrations',\n});\n`);
@@ -376,7 +376,7 @@ describe('squash refusals', () => {
       const squash = '20260601000000_squash_author_bio';
       const url = 'sqlite:./replaced.db';
       p.ok(['migrate', 'up', '--quiet', '--url', url]);
-      for (const args of [['migrate', 'down', '--to', ID[1]!, '--url', url], ['migrate', 'up', '--to', 'books', '--url', url], ['show', ID[1]!]]) {
+      for (const args of [['migrate', 'down', '--to', ID[1]!, '--url', url], ['migrate', 'up', '--to', 'books', '--url', url], ['show', ID[1]!], ['history', '-r', `${ID[1]!}:`, '--url', url]]) {
         const r = p.run(args);
         expect(r.code).toBe(1);
         expect(r.stderr.trim().split('\n')).toHaveLength(1);
