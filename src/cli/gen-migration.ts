@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import { TidemarkCommand } from './base.ts';
 import { describeOp } from './describe.ts';
 import { printJson } from './output.ts';
-import { lockWarningLine } from '../plan/locks.ts';
+import { lockWarningLine, type LockWarning } from '../plan/locks.ts';
 
 export class GenMigrationCommand extends TidemarkCommand {
   static override paths = [['gen-migration']];
@@ -90,10 +90,17 @@ export class GenMigrationCommand extends TidemarkCommand {
         this.out(relative(process.cwd(), result.file));
         if (result.online) this.out(`${relative(process.cwd(), result.online.file)} (online steps, outside a transaction)`);
         for (const w of [...result.plan.warnings, ...(result.online?.plan.warnings ?? [])]) this.context.stderr.write(`warning: ${w.code} ${w.message}\n`);
-        for (const w of [...result.plan.locks, ...(result.online?.plan.locks ?? [])]) this.context.stderr.write(`warning: ${lockWarningLine(w)}${w.generated && !this.online ? ' (written plainly because of --no-online)' : ''}\n`);
+        for (const w of [...result.plan.locks, ...(result.online?.plan.locks ?? [])]) this.context.stderr.write(`warning: ${lockWarningLine(w)}${w.generated && !this.online ? ' (written plainly because of --no-online)' : ''}${guarded(w)}\n`);
         return 0;
     }
   }
+}
+
+/** What migrate up's big-table guard will say about a copy or rewrite, said now while the migration is being written. */
+function guarded(w: LockWarning): string {
+  if (w.code !== 'TM206' && w.code !== 'TM207') return '';
+  const table = w.target.split('.')[0];
+  return `; migrate up refuses it on a table above bigTable rows unless the migration says static allowBlocking = ['${w.code}:${table}'] (or --allow-blocking ${w.code}:${table})`;
 }
 
 async function askYesNo(cmd: TidemarkCommand, question: string): Promise<boolean> {

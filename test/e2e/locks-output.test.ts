@@ -114,7 +114,7 @@ describe('gen-migration flags blocking locks with the safe form, and writes the 
     expect(file).toContain(' * Blocking locks on tables that already exist (warnings; README "Locks and online changes"):\n * - TM206 (postgresql) alter column shop.rank: ACCESS EXCLUSIVE on "shop"');
     expect(file).toContain(' * - TM201 (postgresql) create index shop_name_index on shop: SHARE on "shop"; blocks writes; scans the table (time grows with its size)\n *   safe form: { online: true } on createIndex');
     expect(r.warnings).toEqual([
-      'warning: TM206 (postgresql) alter column shop.rank: ACCESS EXCLUSIVE on "shop"; blocks reads and writes; rewrites the table (time grows with its size); safe form: expand and contract: add a new column, backfill it in batches, switch the application to it, then drop the old one',
+      'warning: TM206 (postgresql) alter column shop.rank: ACCESS EXCLUSIVE on "shop"; blocks reads and writes; rewrites the table (time grows with its size); safe form: expand and contract: add a new column, backfill it in batches, switch the application to it, then drop the old one; migrate up refuses it on a table above bigTable rows unless the migration says static allowBlocking = [\'TM206:shop\'] (or --allow-blocking TM206:shop)',
       'warning: TM201 (postgresql) create index shop_name_index on shop: SHARE on "shop"; blocks writes; scans the table (time grows with its size); safe form: { online: true } on createIndex: CREATE INDEX CONCURRENTLY, in a migration with static transactional = false (written plainly because of --no-online)',
     ]);
   });
