@@ -8,7 +8,7 @@ import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import type { Op } from '../diff/ops.ts';
 import { classify, describeLock, trackCreated, type LockClass } from '../plan/locks.ts';
-import { isDataStep, type DataStep, type Step } from '../runtime/data.ts';
+import { backfillStatement, dataContext, describeBackfill, isBackfill, isDataStep, type DataStep, type Step } from '../runtime/data.ts';
 import { applyOp } from '../schema/apply.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
@@ -156,6 +156,10 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
         // What the app waits for while this group runs, above its statements.
         if (step.lock && step.sql.length) lines.push(lockComment(step.lock));
         for (const sql of step.sql) emit(sql);
+      }
+      else if (isBackfill(step)) {
+        lines.push(`-- ${describeBackfill(step.backfill)}: a live run commits batch by batch; this script has it as one statement`);
+        emit(backfillStatement(step.backfill, dataContext(dialectName, async () => []).q, (v) => platform.quoteValue(v)));
       }
       // Its SQL depends on the data it finds: there is nothing to print, so say where it runs.
       else lines.push(`-- data step${step.description ? ` (${step.description.replace(/\s+/g, ' ')})` : ''}: runs only live (migrate ${options.direction}), not in this script`);

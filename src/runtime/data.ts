@@ -143,15 +143,26 @@ export function describeBackfill(spec: BackfillSpec): string {
 
 export const isBackfill = (s: Step): s is DataStep & { backfill: BackfillSpec } => isDataStep(s) && s.backfill !== undefined;
 
-function setClause(db: DataContext, set: BackfillSet): { sql: string; params: unknown[] } {
+function setClause(q: (name: string) => string, set: BackfillSet): { sql: string; params: unknown[] } {
   if (typeof set === 'string') return { sql: set, params: [] };
   const params: unknown[] = [];
   const parts = Object.entries(set).map(([column, value]) => {
-    if (typeof value === 'string') return `${db.q(column)} = ${value}`;
+    if (typeof value === 'string') return `${q(column)} = ${value}`;
     params.push(value !== null && typeof value === 'object' ? value.value : value);
-    return `${db.q(column)} = ?`;
+    return `${q(column)} = ?`;
   });
   return { sql: parts.join(', '), params };
+}
+
+/**
+ * A backfill as the one UPDATE a script can hold (`--sql`), its values written in: a script
+ * cannot batch, and leaving the backfill out would record, in the same script, a migration whose
+ * rows were never filled. Every `?` takes the next value, as at run time.
+ */
+export function backfillStatement(spec: BackfillSpec, q: (name: string) => string, literal: (value: unknown) => string): string {
+  const set = setClause(q, spec.set);
+  const values = [...set.params, ...spec.params];
+  return `update ${q(spec.table)} set ${set.sql} where (${spec.where})`.replace(/\?/g, () => literal(values.shift()));
 }
 
 /**
@@ -161,7 +172,7 @@ function setClause(db: DataContext, set: BackfillSet): { sql: string; params: un
  * up only the rows still to do. Returns the rows updated.
  */
 export async function runBackfill(db: DataContext, spec: BackfillSpec, control: { onProgress?: (p: BackfillProgress) => void; signal?: AbortSignal } = {}): Promise<number> {
-  const set = setClause(db, spec.set);
+  const set = setClause(db.q, spec.set);
   const k = db.q(spec.key);
   const update = `update ${db.q(spec.table)} set ${set.sql} where ${k} >= ? and ${k} <= ? and (${spec.where})`;
   let rows = 0;
