@@ -2,6 +2,7 @@ export { defineConfig, resolveConfig, type ConfigInput, type ResolvedConfig, typ
 export { generateMigration, migrateDown, migrateUp, migrationSql, migrationStatus, replayHistory, resolveMigration, mergeHeads, rebuildSnapshot, checkProject, verifyMigrations, historyGraph, baselineDatabase, showMigration, currentRevision, historyHeads } from './api.ts';
 export { initProject } from './api.ts';
 export { freshDatabase } from './api.ts';
+export { squashMigrations } from './api.ts';
 export { migrateFleet, fleetStatus, checkFleet, type FleetInput } from './fleet/api.ts';
 export type { FleetCheckResult, FleetCheckTarget, FleetOptions, FleetResult, FleetUpOptions, FleetUpResult } from './fleet/fleet.ts';
 export type { FleetEvent, TargetOutcome, TargetState } from './fleet/pool.ts';

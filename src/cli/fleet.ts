@@ -1,6 +1,7 @@
 import { Option } from 'clipanion';
 import { EXIT, UsageError } from '../errors.ts';
 import type { FleetCheckTarget, FleetResult, FleetUpOptions, FleetUpResult } from '../fleet/fleet.ts';
+import { statusBlocked } from '../fleet/status.ts';
 import type { FleetEvent, TargetOutcome } from '../fleet/pool.ts';
 import type { MigrationStatus } from '../migrate/run.ts';
 import type { TidemarkCommand } from './base.ts';
@@ -180,7 +181,7 @@ export function describeStatus(o: TargetOutcome<MigrationStatus>): string {
 
 /** As `migrate status` exits: 3 when a target has a failed migration (or one whose run is gone), 1 when one could not be read. */
 export function reportStatus(cmd: TidemarkCommand, json: boolean, exitZero: boolean, result: FleetResult<MigrationStatus>): number {
-  const blocked = result.targets.some((o) => o.result?.failed.some((f) => f.status === 'failed' || !o.result!.lockHolder));
+  const blocked = statusBlocked(result);
   const code = result.stoppedBy || !result.ok ? fleetExit(result) : blocked && !exitZero ? EXIT.blocked : EXIT.ok;
   if (json) {
     printJson(cmd, 'migrate status --targets', {
