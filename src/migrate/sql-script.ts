@@ -1,5 +1,5 @@
 import type { ResolvedConfig } from '../config.ts';
-import type { Dialect, DialectName } from '../dialect/dialect.ts';
+import type { DialectName } from '../dialect/dialect.ts';
 import { dialectFor } from '../dialect/index.ts';
 import { ConfigError, TargetError, UsageError } from '../errors.ts';
 import { loadHistory, recordAll } from '../history/history.ts';
@@ -8,9 +8,8 @@ import { refuseInTransaction } from '../dialect/transaction-rules.ts';
 import { installTsLoader } from '../loader/ts-loader.ts';
 import type { Op } from '../diff/ops.ts';
 import { classify, describeLock, trackCreated, type LockClass } from '../plan/locks.ts';
-import { backfillStatement, dataContext, describeBackfill, isBackfill, isDataStep, type DataStep, type Step } from '../runtime/data.ts';
-import { applyOp } from '../schema/apply.ts';
-import type { SchemaSnapshot } from '../schema/types.ts';
+import { compileGroups } from '../runtime/compile.ts';
+import { backfillStatement, dataContext, describeBackfill, isBackfill, type Step } from '../runtime/data.ts';
 import type { MigrationClass } from '../runtime/migration.ts';
 import { offlinePlatform } from './database.ts';
 import { downTargets, upIds, upTarget, type DownOptions, type UpOptions } from './run.ts';
@@ -43,33 +42,6 @@ export interface ClassifiedOp {
 /** `-- TM201 SHARE on "user"; blocks writes; …; safe form: …`, or `-- lock: …` when not flagged. */
 export function lockComment(lock: LockClass): string {
   return lock.code ? `-- ${lock.code} ${describeLock(lock)}; safe form: ${lock.safeAlternative}` : `-- lock: ${describeLock(lock)}`;
-}
-
-/**
- * As `compileSteps`, one group per operation: its statements and its lock classification
- * (each operation compiled and classified against the schema it meets, in the dialect's order).
- */
-export function* compileGroups(steps: readonly Step[], start: SchemaSnapshot, dialect: Dialect): Generator<{ op: Op; lock: LockClass | null; sql: string[] } | DataStep> {
-  let schema = start;
-  const fresh = new Set<string>();
-  let run: Op[] = [];
-  function* flush() {
-    for (const op of dialect.order ? dialect.order(run, schema) : run) {
-      yield { op, lock: classify(op, schema, dialect.name, fresh), sql: dialect.compile(op, schema) };
-      trackCreated(fresh, op);
-      schema = applyOp(schema, op);
-    }
-    run = [];
-  }
-  for (const step of steps) {
-    if (!isDataStep(step)) {
-      run.push(step);
-      continue;
-    }
-    yield* flush();
-    yield step;
-  }
-  yield* flush();
 }
 
 const DIALECTS: DialectName[] = ['sqlite', 'postgresql', 'mysql', 'mariadb'];
@@ -150,11 +122,15 @@ export async function migrationSql(config: ResolvedConfig, options: SqlScriptOpt
     lines.push('', `-- ${options.direction === 'up' ? 'apply' : 'revert'} ${id}${alone ? ' (outside a transaction)' : ''}`);
     for (const sql of helper.getSchemaBeginning(charset, false).split('\n')) if (sql.trim()) emit(sql);
     const classified: ClassifiedOp[] = [];
+    // Tables this migration made: never flagged (they are empty).
+    const fresh = new Set<string>();
     for (const step of compileGroups(steps, start, dialect)) {
       if ('sql' in step) {
-        classified.push({ op: step.op, lock: step.lock });
+        const lock = classify(step.op, step.before, dialect.name, fresh);
+        trackCreated(fresh, step.op);
+        classified.push({ op: step.op, lock });
         // What the app waits for while this group runs, above its statements.
-        if (step.lock && step.sql.length) lines.push(lockComment(step.lock));
+        if (lock && step.sql.length) lines.push(lockComment(lock));
         for (const sql of step.sql) emit(sql);
       }
       else if (isBackfill(step)) {

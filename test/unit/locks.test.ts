@@ -235,7 +235,7 @@ describe('a migration', () => {
 
 describe('the --sql script groups statements by operation', () => {
   test('its statements are exactly what a run compiles, in the same order, data steps in place', async () => {
-    const { compileGroups } = await import('../../src/migrate/sql-script.ts');
+    const { compileGroups } = await import('../../src/runtime/compile.ts');
     const { compileSteps } = await import('../../src/runtime/compile.ts');
     const { dialectFor } = await import('../../src/dialect/index.ts');
     const data = { kind: 'data' as const, description: 'fill', run: async () => {} };
