@@ -6,6 +6,7 @@ import { classify, trackCreated, type LockClass, type LockCode } from '../plan/l
 import { applyOp } from '../schema/apply.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { PreconditionError } from './preconditions.ts';
+import { quoteName, sqlString } from '../dialect/quote.ts';
 
 /**
  * Rows above which `migrate up` refuses a change that copies or rewrites a table while the
@@ -107,12 +108,11 @@ type Query = (sql: string) => Promise<Record<string, unknown>[]>;
  * threshold is checked by counting, at most threshold + 1 rows: cheap, and never a full scan.
  */
 async function estimateRows(query: Query, dialect: DialectName, table: string, threshold: number): Promise<{ rows: number; counted: boolean }> {
-  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-  const mysqlish = dialect === 'mysql' || dialect === 'mariadb';
-  const q = mysqlish ? `\`${table.replace(/`/g, '``')}\`` : `"${table.replace(/"/g, '""')}"`;
-  const stats = mysqlish
-    ? `select table_rows as n from information_schema.tables where table_schema = database() and table_name = ${lit(table)}`
-    : `select reltuples::float8 as n from pg_class where oid = to_regclass(${lit(q)})`;
+  const q = quoteName(dialect, table);
+  const stats =
+    dialect === 'mysql' || dialect === 'mariadb'
+      ? `select table_rows as n from information_schema.tables where table_schema = database() and table_name = ${sqlString(table)}`
+      : `select reltuples::float8 as n from pg_class where oid = to_regclass(${sqlString(q)})`;
   const first = (rows: Record<string, unknown>[]) => Number(Object.values(rows[0] ?? {})[0] ?? -1);
   const estimate = first(await query(stats));
   if (estimate > threshold) return { rows: Math.round(estimate), counted: false };

@@ -5,6 +5,7 @@ import { sqliteRebuilds } from '../dialect/sqlite.ts';
 import { applyOp, findTable } from '../schema/apply.ts';
 import type { SchemaSnapshot, TableDef } from '../schema/types.ts';
 import { misfitCondition, narrowing } from '../plan/narrowing.ts';
+import { quoteName, sqlString } from '../dialect/quote.ts';
 
 /** A migration was refused before any of its statements ran; the database is unchanged by it. */
 export class PreconditionError extends TidemarkError {
@@ -50,8 +51,8 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
  * Only tables and columns that exist at the migration's start are checked.
  */
 export function preconditions(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName, options: PreconditionOptions = {}): Precondition[] {
-  const q = (n: string) => (dialect === 'mysql' || dialect === 'mariadb' ? `\`${n.replace(/`/g, '``')}\`` : `"${n.replace(/"/g, '""')}"`);
-  const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+  const q = (n: string) => quoteName(dialect, n);
+  const lit = sqlString;
   const existing = (table: string, columns: string[]) => {
     const t = findTable(before, table);
     return t && columns.every((c) => t.columns.some((x) => x.name === c)) ? t : undefined;

@@ -1,6 +1,7 @@
 import type { DialectName } from '../dialect/dialect.ts';
 import type { Op } from '../diff/ops.ts';
 import { InterruptedError } from '../errors.ts';
+import { quoteName } from '../dialect/quote.ts';
 
 /**
  * What a data step (`this.data(async (db) => …)`) gets: the connected dialect, identifier
@@ -57,8 +58,7 @@ export type Step = Op | DataStep;
 export const isDataStep = (s: Step | string): s is DataStep => typeof s === 'object' && s.kind === 'data';
 
 export function dataContext(dialect: DialectName, execute: (sql: string, params: readonly unknown[]) => Promise<unknown[]>): DataContext {
-  const mysql = dialect === 'mysql' || dialect === 'mariadb';
-  const q = (name: string) => (mysql ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`);
+  const q = (name: string) => quoteName(dialect, name);
   const db: DataContext = {
     dialect,
     q,
