@@ -36,7 +36,12 @@ export function refuseInTransaction(
   const inTransaction = dialect === 'sqlite' || (dialect === 'postgresql' && node.migration.transactional !== false);
   if (!inTransaction) return;
   for (const step of steps) {
-    const op = step as { kind?: string; sql?: string; online?: boolean; table?: string; index?: string | { name: string } };
+    const op = step as { kind?: string; sql?: string; online?: boolean; table?: string; index?: string | { name: string }; backfill?: { table: string } };
+    if (dialect === 'postgresql' && op?.kind === 'data' && op.backfill) {
+      throw new HistoryError(
+        `migration ${id} (${node.file}), ${direction}(): this.backfill('${op.backfill.table}', …) commits batch by batch, which it cannot do inside a transaction; add 'static transactional = false' to the migration class so it runs alone, outside a transaction`,
+      );
+    }
     const onlineIndex = dialect === 'postgresql' && (op?.kind === 'createIndex' || op?.kind === 'dropIndex') && op.online === true;
     if (onlineIndex) {
       const name = typeof op.index === 'string' ? op.index : op.index?.name;

@@ -21,7 +21,7 @@ import { acquireLock, LockLostError, LockTimeoutError, lockHolder, ownerAlive, t
 import type { VersionRow } from './storage.ts';
 import { applyDdlLockTimeout, DEFAULT_DDL_LOCK_ATTEMPTS, DEFAULT_DDL_LOCK_TIMEOUT_MS, isLockTimeout, lockedStatement, lockHolderOf, retryDelay, sleep } from './ddl-lock.ts';
 import { concurrentIndexNames, dropInvalidIndexes, rerunnable } from './online-steps.ts';
-import { isBackfill, isDataStep, type BackfillProgress, type Step } from '../runtime/data.ts';
+import { isDataStep, type BackfillProgress, type Step } from '../runtime/data.ts';
 
 export interface FailedRun {
   id: string;
@@ -285,14 +285,8 @@ export async function run(s: Session, direction: 'up' | 'down', ids: string[], m
   for (const id of ids) {
     const node = s.history.get(id)!;
     accepted.set(id, migrationAllowBlocking(id, node.file, (node.migration as { allowBlocking?: unknown }).allowBlocking));
-    refuseInTransaction(id, node, running.get(id) ?? [], dialect.name, direction);
     steps.set(id, await stepsOf(s, id, direction));
-    const backfill = steps.get(id)!.find(isBackfill);
-    if (backfill && dialect.name === 'postgresql' && node.migration.transactional !== false) {
-      throw new HistoryError(
-        `migration ${id} (${node.file}), ${direction}(): this.backfill('${backfill.backfill.table}', …) commits batch by batch, which it cannot do inside a transaction; add 'static transactional = false' to the migration class so it runs alone, outside a transaction`,
-      );
-    }
+    refuseInTransaction(id, node, steps.get(id)!, dialect.name, direction);
   }
   // Migrations that may run again over a half-done first attempt (see online-steps.ts).
   const rerun = new Set(ids.filter((id) => rerunnable(s.history.get(id)!.migration, steps.get(id)!, dialect.name)));
