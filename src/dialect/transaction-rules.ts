@@ -3,7 +3,7 @@ import type { DialectName } from './dialect.ts';
 
 /**
  * Statements a server refuses inside a transaction block, as found in hand-written SQL
- * (`this.sql(...)`); of tidemark's own operations only the online index ones produce them.
+ * (`this.sql(...)`); of tidemark's own steps only the online index operations and `this.backfill` need it.
  */
 const OUTSIDE_ONLY: { pattern: RegExp; what: string; dialects: DialectName[] }[] = [
   { pattern: /^\s*(create\s+(unique\s+)?index|drop\s+index|reindex\b[^;]*)\s+concurrently\b/i, what: 'CONCURRENTLY', dialects: ['postgresql'] },

@@ -2,8 +2,7 @@ import type { DialectName } from '../dialect/dialect.ts';
 import type { Op } from '../diff/ops.ts';
 import { HistoryError, UsageError } from '../errors.ts';
 import { describeOp } from '../plan/describe-op.ts';
-import { classify, trackCreated, type LockClass, type LockCode } from '../plan/locks.ts';
-import { applyOp } from '../schema/apply.ts';
+import { classifyAll, type LockClass, type LockCode } from '../plan/locks.ts';
 import type { SchemaSnapshot } from '../schema/types.ts';
 import { PreconditionError } from './preconditions.ts';
 import { quoteName, sqlString } from '../dialect/quote.ts';
@@ -67,26 +66,18 @@ export interface BlockingRewrite {
 export function blockingRewrites(ops: readonly Op[], before: SchemaSnapshot, dialect: DialectName): BlockingRewrite[] {
   if (dialect === 'sqlite') return [];
   const out: BlockingRewrite[] = [];
-  const fresh = new Set<string>();
+  // The table each name stands for as it was before the migration (a rename keeps it big).
   const origins = new Map(before.tables.map((t) => [t.name, t.name]));
-  let schema = before;
-  for (const op of ops) {
-    const lock = classify(op, schema, dialect, fresh);
+  for (const { op, lock } of classifyAll(ops, before, dialect)) {
     const table = op.kind === 'renameTable' ? op.from : op.kind === 'sql' || op.kind === 'createTable' ? undefined : op.table;
     const origin = table === undefined ? undefined : origins.get(table);
     if (lock?.code && lock.duration === 'rewrite' && lock.blocks !== 'nothing' && origin) out.push({ op, table: origin, code: lock.code, lock });
-    trackCreated(fresh, op);
     if (op.kind === 'renameTable') {
       const o = origins.get(op.from);
       origins.delete(op.from);
       if (o) origins.set(op.to, o);
     }
     if (op.kind === 'dropTable') origins.delete(op.table);
-    try {
-      schema = applyOp(schema, op);
-    } catch {
-      // A step the schema cannot follow (hand-written SQL made what it needs): the rest is judged on what is known.
-    }
   }
   return out;
 }
